@@ -1,0 +1,47 @@
+# Front door for clerks and developers. Every target creates .venv on first use.
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+INBOX ?= inbox
+OUT ?= output
+STAMP := $(VENV)/.installed
+
+.PHONY: demo test consolidate template spec lint format clean
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+## 演示：生成示例报表并汇总到 output/
+demo: $(STAMP)
+	$(PY) -m pipeline demo --inbox demo_inbox --out $(OUT)
+
+## 汇总 inbox/ 中的报表到 output/（make consolidate INBOX=… OUT=… 可改文件夹）
+consolidate: $(STAMP)
+	@mkdir -p $(INBOX)
+	$(PY) -m pipeline consolidate $(INBOX) --out $(OUT)
+
+## 重新生成下发模板 input_templates/*.xlsx
+template: $(STAMP)
+	$(PY) -m pipeline template
+
+spec: $(STAMP)
+	$(PY) -m pipeline spec
+
+## Developer checks: lint + tests (CI runs this)
+test: $(STAMP)
+	$(VENV)/bin/ruff check pipeline tests
+	$(VENV)/bin/ruff format --check pipeline tests
+	$(PY) -m pytest
+
+lint: $(STAMP)
+	$(VENV)/bin/ruff check pipeline tests
+
+format: $(STAMP)
+	$(VENV)/bin/ruff format pipeline tests
+	$(VENV)/bin/ruff check --fix pipeline tests
+
+clean:
+	rm -rf $(VENV) demo_inbox .pytest_cache .ruff_cache

@@ -1,0 +1,219 @@
+"""Thin click CLI: parse options, call the library, print a Chinese summary, set the exit code.
+
+Exit status: 0 every file accepted; 3 output written but a file was rejected; 2 usage or
+configuration error.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import unicodedata
+from pathlib import Path
+
+import click
+
+from .definition import DefinitionError, Form, Registry, as_json, load_form, load_registry
+from .run import RunResult, run_consolidation
+from .submission import Status
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_FORM = PROJECT_ROOT / "input_templates" / "form.yaml"
+DEFAULT_UNITS = PROJECT_ROOT / "input_templates" / "units.csv"
+EXIT_OK, EXIT_REJECTED, EXIT_USAGE = 0, 3, 2
+PROGRESS_THRESHOLD = 10  # files; fewer finish before a bar would be useful
+
+CONTEXT_SETTINGS = {"help_option_names": ["-h", "--help"]}
+
+
+def definition_options(command):
+    command = click.option(
+        "--form",
+        "form_path",
+        type=click.Path(path_type=Path),
+        default=DEFAULT_FORM,
+        show_default=True,
+        help="表样定义文件 (YAML)",
+    )(command)
+    return click.option(
+        "--units",
+        "units_path",
+        type=click.Path(path_type=Path),
+        default=DEFAULT_UNITS,
+        show_default=True,
+        help="报送单位名单 (CSV)",
+    )(command)
+
+
+def load_definition(form_path: Path, units_path: Path) -> tuple[Form, Registry]:
+    try:
+        return load_form(form_path), load_registry(units_path)
+    except DefinitionError as exc:
+        click.echo(f"配置错误：{exc}", err=True)
+        sys.exit(EXIT_USAGE)
+
+
+def safe(text: str) -> str:
+    """A file name made safe for one terminal line (control and bidi characters escaped)."""
+    text = text.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+    return "".join(ch if unicodedata.category(ch)[0] != "C" else f"\\u{ord(ch):04x}" for ch in text)
+
+
+@click.group(context_settings=CONTEXT_SETTINGS)
+def cli() -> None:
+    """党风廉政建设统计报表：生成模板、审核报表、汇总。"""
+
+
+@cli.command()
+@definition_options
+@click.option(
+    "--out",
+    "out_dir",
+    type=click.Path(path_type=Path),
+    default=PROJECT_ROOT / "input_templates",
+    show_default=True,
+    help="模板输出文件夹",
+)
+def template(form_path: Path, units_path: Path, out_dir: Path) -> None:
+    """生成下发给各单位的填报模板。
+
+    \b
+    示例：python -m pipeline template
+    """
+    from .template import write_template
+
+    form, registry = load_definition(form_path, units_path)
+    path = write_template(form, registry, out_dir)
+    click.echo(f"已生成模板：{path}")
+
+
+@cli.command()
+@definition_options
+@click.option("--json", "as_json_flag", is_flag=True, help="以 JSON 输出（供其他程序使用）")
+def spec(form_path: Path, units_path: Path, as_json_flag: bool) -> None:
+    """显示表样定义（指标、台账、审核规则）和报送单位名单。
+
+    \b
+    示例：python -m pipeline spec --json
+    """
+    form, registry = load_definition(form_path, units_path)
+    data = as_json(form, registry)
+    if as_json_flag:
+        click.echo(json.dumps(data, ensure_ascii=False, indent=2))
+        return
+    click.echo(f"{form.title}（表样 {form.id} 版本 {form.version}，报告期 {form.period.label}）")
+    for section in form.sections:
+        click.echo(f"  {section.title}：{len(section.indicators)} 项指标")
+    click.echo(
+        f"  台账 {len(form.ledgers)} 个，审核规则 {len(form.rules)} 条，报送单位 {len(registry.units)} 个"
+    )
+
+
+@cli.command()
+@click.argument("inbox", type=click.Path(path_type=Path))
+@click.option(
+    "--out",
+    "out_dir",
+    type=click.Path(path_type=Path),
+    default=Path("output"),
+    show_default=True,
+    help="汇总结果输出文件夹",
+)
+@click.option("--quiet", "-q", is_flag=True, help="不显示进度条")
+@definition_options
+def consolidate(inbox: Path, out_dir: Path, quiet: bool, form_path: Path, units_path: Path) -> None:
+    """审核 INBOX 文件夹中的全部报表并汇总。
+
+    \b
+    示例：python -m pipeline consolidate inbox --out output
+    """
+    form, registry = load_definition(form_path, units_path)
+    result = consolidate_folder(inbox, out_dir, form, registry, units_path, quiet)
+    sys.exit(EXIT_OK if result.clean else EXIT_REJECTED)
+
+
+def consolidate_folder(
+    inbox: Path, out_dir: Path, form: Form, registry: Registry, units_path: Path, quiet: bool
+) -> RunResult:
+    if not inbox.is_dir():
+        click.echo(f"错误：收件文件夹“{safe(str(inbox))}”不存在或不是文件夹", err=True)
+        sys.exit(EXIT_USAGE)
+    if out_dir.exists() and not out_dir.is_dir():
+        click.echo(f"错误：输出位置“{safe(str(out_dir))}”不是文件夹", err=True)
+        sys.exit(EXIT_USAGE)
+
+    def progress(entries):
+        entries = list(entries)
+        if quiet or len(entries) < PROGRESS_THRESHOLD:
+            return entries
+        return _bar(entries)
+
+    result = run_consolidation(inbox, out_dir, form, registry, str(units_path), progress)
+    print_summary(result, registry)
+    return result
+
+
+def _bar(entries):
+    with click.progressbar(
+        entries,
+        label="读取报表",
+        file=sys.stderr,
+        item_show_func=lambda e: safe(e.name)[:30] if e else "",
+    ) as bar:
+        yield from bar
+
+
+def print_summary(result: RunResult, registry: Registry) -> None:
+    subs = result.submissions
+    count = {status: sum(1 for s in subs if s.status is status) for status in Status}
+    click.echo(
+        f"共 {len(subs)} 个文件：接收 {count[Status.ACCEPTED] + count[Status.ACCEPTED_WITH_WARNINGS]} 个"
+        f"（其中有警告 {count[Status.ACCEPTED_WITH_WARNINGS]} 个），退回 {count[Status.REJECTED]} 个，"
+        f"被新版本替代 {count[Status.SUPERSEDED]} 个，忽略 {count[Status.IGNORED]} 个。"
+    )
+    for sub in subs:
+        if sub.status is Status.REJECTED:
+            click.echo(f"  退回  {safe(sub.file)}：{sub.reason}")
+    for sub in subs:
+        if sub.status is Status.IGNORED:
+            click.echo(f"  忽略  {safe(sub.file)}：{sub.reason}")
+    if result.missing:
+        names = "、".join(registry.by_code(c).name for c in result.missing)  # type: ignore[union-attr]
+        click.echo(f"未收到有效报表的单位 {len(result.missing)} 个：{names}")
+    click.echo(f"汇总表：{result.workbook}")
+    click.echo(f"文件清单：{result.manifest}")
+
+
+@cli.command()
+@click.option(
+    "--inbox",
+    "inbox",
+    type=click.Path(path_type=Path),
+    default=Path("demo_inbox"),
+    show_default=True,
+    help="示例报表生成到这个文件夹（会先清空）",
+)
+@click.option(
+    "--out", "out_dir", type=click.Path(path_type=Path), default=Path("output"), show_default=True
+)
+@click.option("--quiet", "-q", is_flag=True, help="不显示进度条")
+@definition_options
+def demo(inbox: Path, out_dir: Path, quiet: bool, form_path: Path, units_path: Path) -> None:
+    """生成一组示例报表（含典型错误和一个未报单位）并汇总，演示全部输出。
+
+    \b
+    示例：python -m pipeline demo
+    """
+    from .demo import make_demo_inbox
+
+    form, registry = load_definition(form_path, units_path)
+    made = make_demo_inbox(form, registry, inbox)
+    click.echo(f"已生成 {len(made)} 个示例报表：{inbox}")
+    result = consolidate_folder(inbox, out_dir, form, registry, units_path, quiet)
+    expected_rejections = any(s.status is Status.REJECTED for s in result.submissions)
+    # The demo contains deliberate mistakes: status 3 is what it is designed to show.
+    sys.exit(EXIT_OK if expected_rejections else EXIT_REJECTED)
+
+
+def main() -> None:
+    cli(prog_name="python -m pipeline")

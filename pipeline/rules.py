@@ -1,0 +1,217 @@
+"""A small safe evaluator for rule expressions: an allow-list over Python's `ast`, never `eval`.
+
+Expressions use Python syntax over names (indicator codes, or ledger column keys in row rules),
+integer and string literals, + - *, comparisons, and/or/not, and four functions:
+
+- ``count(LEDGER, key="v", key2=["a", "b"])``: rows of a ledger matching every filter;
+- ``total(LEDGER, "column", key="v")``: sum of an integer column over matching rows;
+- ``min(...)``, ``max(...)``.
+"""
+
+from __future__ import annotations
+
+import ast
+import operator
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+
+LEDGER_FUNCTIONS = {"count", "total"}
+PLAIN_FUNCTIONS = {"min": min, "max": max}
+
+_BINARY = {ast.Add: operator.add, ast.Sub: operator.sub, ast.Mult: operator.mul}
+_COMPARE = {
+    ast.Eq: operator.eq,
+    ast.NotEq: operator.ne,
+    ast.Lt: operator.lt,
+    ast.LtE: operator.le,
+    ast.Gt: operator.gt,
+    ast.GtE: operator.ge,
+}
+_ALLOWED_NODES = (
+    ast.Expression,
+    ast.BoolOp,
+    ast.And,
+    ast.Or,
+    ast.UnaryOp,
+    ast.Not,
+    ast.USub,
+    ast.BinOp,
+    ast.Compare,
+    ast.Call,
+    ast.Name,
+    ast.Load,
+    ast.Constant,
+    ast.keyword,
+    ast.List,
+    ast.Tuple,
+    *_BINARY,
+    *_COMPARE,
+)
+
+
+class ExpressionError(ValueError):
+    """The expression text is not allowed; raised when a definition is loaded."""
+
+
+class Skip(Exception):
+    """The expression cannot be evaluated for this return (a blank it depends on)."""
+
+
+@dataclass(frozen=True, slots=True)
+class LedgerRef:
+    ledger: str
+    columns: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Expr:
+    text: str
+    tree: ast.Expression
+    names: tuple[str, ...]
+    ledgers: tuple[LedgerRef, ...]
+
+
+Row = Mapping[str, object]
+
+
+def compile_expr(text: str) -> Expr:
+    """Parse and check an expression; raise ExpressionError with a readable reason."""
+    try:
+        tree = ast.parse(text.strip(), mode="eval")
+    except SyntaxError as exc:
+        raise ExpressionError(f"syntax error in {text!r}: {exc.msg}") from None
+    names: list[str] = []
+    ledgers: list[LedgerRef] = []
+    ledger_name_nodes: set[int] = set()
+    for node in ast.walk(tree):
+        if not isinstance(node, _ALLOWED_NODES):
+            raise ExpressionError(f"{type(node).__name__} is not allowed in {text!r}")
+        if isinstance(node, ast.Constant) and not isinstance(node.value, int | str):
+            raise ExpressionError(f"constant {node.value!r} is not allowed in {text!r}")
+        if isinstance(node, ast.Call):
+            ledgers.extend(_check_call(node, text))
+            if isinstance(node.func, ast.Name) and node.func.id in LEDGER_FUNCTIONS:
+                ledger_name_nodes.add(id(node.args[0]))
+            ledger_name_nodes.add(id(node.func))
+    for node in ast.walk(tree):
+        is_value_name = isinstance(node, ast.Name) and id(node) not in ledger_name_nodes
+        if is_value_name and node.id not in names:
+            names.append(node.id)
+    return Expr(text, tree, tuple(names), tuple(ledgers))
+
+
+def _check_call(node: ast.Call, text: str) -> list[LedgerRef]:
+    if not isinstance(node.func, ast.Name):
+        raise ExpressionError(f"only plain function calls are allowed in {text!r}")
+    name = node.func.id
+    if name in PLAIN_FUNCTIONS:
+        if node.keywords or not node.args:
+            raise ExpressionError(f"{name}() takes positional arguments only in {text!r}")
+        return []
+    if name not in LEDGER_FUNCTIONS:
+        raise ExpressionError(f"unknown function {name}() in {text!r}")
+    wanted = 1 if name == "count" else 2
+    if len(node.args) != wanted or not isinstance(node.args[0], ast.Name):
+        raise ExpressionError(f"{name}() needs {wanted} positional argument(s) in {text!r}")
+    columns = [kw.arg for kw in node.keywords if kw.arg]
+    if name == "total":
+        column = node.args[1]
+        if not (isinstance(column, ast.Constant) and isinstance(column.value, str)):
+            raise ExpressionError(f"total() needs a quoted column name in {text!r}")
+        columns.append(column.value)
+    for kw in node.keywords:
+        if not _is_literal_filter(kw.value):
+            raise ExpressionError(f"filter {kw.arg}= needs a string or list in {text!r}")
+    return [LedgerRef(node.args[0].id, tuple(columns))]
+
+
+def _is_literal_filter(node: ast.AST) -> bool:
+    if isinstance(node, ast.Constant):
+        return True
+    return isinstance(node, ast.List | ast.Tuple) and all(
+        isinstance(e, ast.Constant) for e in node.elts
+    )
+
+
+# Evaluate
+
+NameLookup = Callable[[str], object]
+LedgerLookup = Callable[[str], Sequence[Row]]
+
+
+def evaluate(expr: Expr, lookup: NameLookup, ledgers: LedgerLookup | None = None) -> object:
+    """Evaluate a compiled expression. Raises Skip when a needed value is missing."""
+    try:
+        return _eval(expr.tree.body, lookup, ledgers)
+    except TypeError:
+        # Comparing or adding a blank: the rule does not apply to this return.
+        raise Skip from None
+
+
+def describe_sides(expr: Expr, lookup: NameLookup, ledgers: LedgerLookup | None = None) -> str:
+    """Values of both sides of a simple comparison, for a message; '' otherwise."""
+    body = expr.tree.body
+    if not (isinstance(body, ast.Compare) and len(body.ops) == 1):
+        return ""
+    try:
+        left = _eval(body.left, lookup, ledgers)
+        right = _eval(body.comparators[0], lookup, ledgers)
+    except (Skip, TypeError):
+        return ""
+    return f"左侧为 {left}，右侧为 {right}"
+
+
+def evaluate_node(node: ast.AST, lookup: NameLookup, ledgers: LedgerLookup | None) -> object:
+    """Evaluate one node of a compiled expression (used to repair generated samples)."""
+    return _eval(node, lookup, ledgers)
+
+
+def _eval(node: ast.AST, lookup: NameLookup, ledgers: LedgerLookup | None) -> object:
+    match node:
+        case ast.Constant(value=value):
+            return value
+        case ast.Name(id=name):
+            return lookup(name)
+        case ast.List(elts=elts) | ast.Tuple(elts=elts):
+            return [_eval(e, lookup, ledgers) for e in elts]
+        case ast.UnaryOp(op=ast.Not(), operand=operand):
+            return not _eval(operand, lookup, ledgers)
+        case ast.UnaryOp(op=ast.USub(), operand=operand):
+            return -_eval(operand, lookup, ledgers)
+        case ast.BinOp(left=left, op=op, right=right):
+            return _BINARY[type(op)](_eval(left, lookup, ledgers), _eval(right, lookup, ledgers))
+        case ast.BoolOp(op=ast.And(), values=values):
+            return all(_eval(v, lookup, ledgers) for v in values)
+        case ast.BoolOp(op=ast.Or(), values=values):
+            return any(_eval(v, lookup, ledgers) for v in values)
+        case ast.Compare(left=left, ops=ops, comparators=comparators):
+            current = _eval(left, lookup, ledgers)
+            for op, comparator in zip(ops, comparators, strict=True):
+                following = _eval(comparator, lookup, ledgers)
+                if not _COMPARE[type(op)](current, following):
+                    return False
+                current = following
+            return True
+        case ast.Call(func=ast.Name(id=name), args=args, keywords=keywords):
+            if name in PLAIN_FUNCTIONS:
+                return PLAIN_FUNCTIONS[name](*(_eval(a, lookup, ledgers) for a in args))
+            if ledgers is None:
+                raise Skip
+            rows = ledgers(args[0].id)  # type: ignore[attr-defined]
+            filters = {kw.arg: _eval(kw.value, lookup, ledgers) for kw in keywords}
+            matching = [row for row in rows if _matches(row, filters)]
+            if name == "count":
+                return len(matching)
+            column = args[1].value  # type: ignore[attr-defined]
+            return sum(int(row.get(column) or 0) for row in matching)
+    raise ExpressionError(f"cannot evaluate {ast.dump(node)}")  # checked at compile time
+
+
+def _matches(row: Row, filters: Mapping[str | None, object]) -> bool:
+    for key, wanted in filters.items():
+        value = row.get(key or "")
+        have = set(value) if isinstance(value, list | tuple) else {value}
+        accepted = set(wanted) if isinstance(wanted, list) else {wanted}
+        if not have & accepted:
+            return False
+    return True

@@ -1,0 +1,99 @@
+"""Plain records passed between the stages. No spreadsheet library here."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+from .problems import Problem, Severity
+
+
+class Status(StrEnum):
+    ACCEPTED = "accepted"
+    ACCEPTED_WITH_WARNINGS = "accepted_with_warnings"
+    REJECTED = "rejected"
+    IGNORED = "ignored"
+    SUPERSEDED = "superseded"
+
+
+STATUS_LABEL = {
+    Status.ACCEPTED: "已接收",
+    Status.ACCEPTED_WITH_WARNINGS: "已接收（有警告）",
+    Status.REJECTED: "退回",
+    Status.IGNORED: "已忽略",
+    Status.SUPERSEDED: "已被新版本替代",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class RawValue:
+    """A cell value as the reader returned it, with where it was found."""
+
+    value: object
+    sheet: str
+    cell: str
+
+
+@dataclass(frozen=True)
+class RawLedger:
+    """One ledger table: header labels and the non-blank rows under them."""
+
+    id: str
+    sheet: str
+    columns: dict[str, str]  # header label -> column letter
+    rows: tuple[tuple[int, dict[str, object]], ...]  # (excel row number, label -> value)
+
+
+@dataclass
+class RawSubmission:
+    """What the reader found in one file, before any interpretation."""
+
+    file: str
+    sha256: str
+    mtime: float
+    values: dict[str, RawValue] = field(default_factory=dict)  # defined name -> value
+    ledgers: dict[str, RawLedger] = field(default_factory=dict)
+    problems: list[Problem] = field(default_factory=list)  # file-level problems found reading
+
+
+@dataclass
+class Submission:
+    """A validated return: typed values, ledgers, problems and the resulting status."""
+
+    file: str
+    sha256: str
+    mtime: float
+    unit_code: str = ""
+    unit_name: str = ""
+    submitted: dt.date | None = None
+    values: dict[str, object] = field(default_factory=dict)  # code -> int / str / date / None
+    cells: dict[str, tuple[str, str]] = field(default_factory=dict)  # code -> (sheet, cell)
+    ledgers: dict[str, list[dict[str, object]]] = field(default_factory=dict)
+    problems: list[Problem] = field(default_factory=list)
+    status: Status = Status.ACCEPTED
+    reason: str = ""  # one line, for rejected / ignored / superseded
+
+    @property
+    def errors(self) -> int:
+        return sum(1 for p in self.problems if p.severity is Severity.ERROR)
+
+    @property
+    def warnings(self) -> int:
+        return sum(1 for p in self.problems if p.severity is Severity.WARNING)
+
+    def settle_status(self) -> None:
+        """Set status from the problems found (accepted / with warnings / rejected)."""
+        if self.status in (Status.IGNORED, Status.SUPERSEDED):
+            return
+        if self.errors:
+            self.status = Status.REJECTED
+            if not self.reason:
+                first = next(p for p in self.problems if p.severity is Severity.ERROR)
+                where = f"{first.sheet}!{first.cell} " if first.cell else ""
+                more = f"等 {self.errors} 处错误" if self.errors > 1 else ""
+                self.reason = f"{where}{first.message}{more}"
+        elif self.warnings:
+            self.status = Status.ACCEPTED_WITH_WARNINGS
+        else:
+            self.status = Status.ACCEPTED

@@ -1,0 +1,362 @@
+"""Write the unit template workbook from the form definition and the registry.
+
+Contract kept here (outside tools rely on it): every indicator's input cell carries a
+workbook-level defined name equal to its code; FORM_ID and FORM_VERSION are defined names;
+each ledger is an Excel table named after its ledger id.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import xlsxwriter
+from xlsxwriter.utility import quote_sheetname, xl_rowcol_to_cell
+
+from .definition import BOOL_CHOICES, Form, Indicator, Ledger, Registry, choices_for
+from .outfiles import atomic_output
+
+CODE_LIST_SHEET = "代码表"
+INSTRUCTIONS_SHEET = "填报说明"
+LEDGER_ROWS = (
+    500  # pre-made, unlocked rows per ledger table (a protected sheet cannot grow a table)
+)
+PRESET_COVER = {"PERIOD", "PERIOD_TYPE", "PERIOD_START", "PERIOD_END"}  # fixed for the round
+FIXED_CREATED = dt.datetime(2022, 1, 1)  # pinned so the same definition gives the same file
+WORKBOOK_OPTIONS = {
+    "strings_to_formulas": False,
+    "strings_to_urls": False,
+    "strings_to_numbers": False,
+}
+INPUT_COLUMN = 4  # column E on statistics sheets
+AGGREGATION_LABEL = {
+    "sum": "求和",
+    "max": "取最大值",
+    "min": "取最小值",
+    "self": "仅本级",
+    "none": "不汇总",
+}
+TYPE_LABEL = {"int": "整数", "text": "文字", "date": "日期", "bool": "是/否", "choice": "下拉选择"}
+
+
+def template_filename(form: Form) -> str:
+    return f"{form.title}（{form.period.label}）.xlsx"
+
+
+def write_template(form: Form, registry: Registry, folder: Path) -> Path:
+    path = Path(folder) / template_filename(form)
+    with atomic_output(path) as tmp:
+        workbook = xlsxwriter.Workbook(str(tmp), WORKBOOK_OPTIONS)
+        workbook.set_properties({"title": form.title, "created": FIXED_CREATED, "author": ""})
+        _TemplateWriter(workbook, form, registry).write()
+        workbook.close()
+    return path
+
+
+class _TemplateWriter:
+    def __init__(self, workbook: xlsxwriter.Workbook, form: Form, registry: Registry):
+        self.wb, self.form, self.registry = workbook, form, registry
+        add = workbook.add_format
+        self.title = add({"bold": True, "font_size": 14})
+        self.subtitle = add({"italic": True, "font_color": "#595959"})
+        self.header = add(
+            {
+                "bold": True,
+                "bg_color": "#D9E1F2",
+                "border": 1,
+                "text_wrap": True,
+                "valign": "vcenter",
+            }
+        )
+        self.group = add({"bold": True, "bg_color": "#F2F2F2"})
+        self.text = add({"text_wrap": True, "valign": "top", "border": 1})
+        self.code = add({"font_color": "#7F7F7F", "border": 1, "valign": "top"})
+        self.input = add({"locked": False, "bg_color": "#FFF2CC", "border": 1})
+        self.input_date = add(
+            {"locked": False, "bg_color": "#FFF2CC", "border": 1, "num_format": "yyyy-mm-dd"}
+        )
+        self.preset = add({"bg_color": "#EDEDED", "border": 1})
+        self.preset_date = add({"bg_color": "#EDEDED", "border": 1, "num_format": "yyyy-mm-dd"})
+        self.derived = add({"bg_color": "#E2EFDA", "border": 1, "bold": True})
+        self.ledger_cell = add({"locked": False})
+        self.ledger_date = add({"locked": False, "num_format": "yyyy-mm-dd"})
+        self.list_ranges: dict[str, str] = {}
+
+    def write(self) -> None:
+        instructions = self.wb.add_worksheet(INSTRUCTIONS_SHEET)
+        sheets = [self.wb.add_worksheet(s.sheet) for s in self.form.sections]
+        ledgers = [self.wb.add_worksheet(lg.sheet) for lg in self.form.ledgers]
+        codes = self.wb.add_worksheet(CODE_LIST_SHEET)
+        self._write_code_lists(codes)
+        self._write_instructions(instructions)
+        self._write_cover(sheets[0])
+        for ws, section in zip(sheets[1:], self.form.statistics_sections, strict=True):
+            self._write_section(ws, section)
+        for ws, ledger in zip(ledgers, self.form.ledgers, strict=True):
+            self._write_ledger(ws, ledger)
+        sheets[0].activate()
+
+    # Code lists
+
+    def _write_code_lists(self, ws) -> None:
+        lists = dict(self.form.code_lists)
+        lists["是否"] = BOOL_CHOICES
+        for name in ("UNITS", "UNITS_CODE"):
+            lists[name] = choices_for(self.form, name, self.registry)
+        for col, (name, choices) in enumerate(lists.items()):
+            ws.write_string(0, col, name, self.header)
+            for row, choice in enumerate(choices, start=1):
+                ws.write_string(row, col, choice)
+            first = xl_rowcol_to_cell(1, col, row_abs=True, col_abs=True)
+            last = xl_rowcol_to_cell(max(len(choices), 1), col, row_abs=True, col_abs=True)
+            self.list_ranges[name] = f"={quote_sheetname(CODE_LIST_SHEET)}!{first}:{last}"
+            ws.set_column(col, col, 16)
+        ws.protect()
+        ws.hide()
+
+    def _list_source(self, kind: str, choices: str) -> str:
+        return self.list_ranges["是否" if kind == "bool" else choices]
+
+    # Instructions
+
+    def _write_instructions(self, ws) -> None:
+        ws.write_string(0, 0, f"{self.form.title} 填报说明", self.title)
+        ws.write_string(
+            1,
+            0,
+            f"报告期：{self.form.period.label}（{self.form.period.start} 至 "
+            f"{self.form.period.end}）",
+            self.subtitle,
+        )
+        row = 3
+        for number, line in enumerate(self.form.instructions, start=1):
+            ws.write_string(row, 0, f"{number}. {line}")
+            row += 1
+        row += 1
+        ws.write_string(row, 0, "指标说明", self.title)
+        row += 1
+        headers = [
+            "指标编码",
+            "指标名称",
+            "计量单位",
+            "填写类型",
+            "是否必填",
+            "汇总方式",
+            "所在工作表",
+            "说明",
+        ]
+        ws.write_row(row, 0, headers, self.header)
+        for ind in self.form.indicators:
+            row += 1
+            required = "自动计算" if ind.derived else ("必填" if ind.required else "选填")
+            ws.write_row(
+                row,
+                0,
+                [
+                    ind.code,
+                    ind.label,
+                    ind.unit,
+                    TYPE_LABEL[ind.type],
+                    required,
+                    AGGREGATION_LABEL[ind.aggregation],
+                    self.form.section_of(ind.code).sheet,
+                    ind.note,
+                ],
+                self.text,
+            )
+        row += 2
+        ws.write_string(row, 0, "台账说明", self.title)
+        for ledger in self.form.ledgers:
+            row += 1
+            pii = [c.label for c in ledger.columns if c.pii]
+            note = ledger.note + (f"（{'、'.join(pii)}为个人信息，仅用于内部汇总）" if pii else "")
+            ws.write_row(
+                row, 0, [ledger.id, ledger.title, "", "", "", "", ledger.sheet, note], self.text
+            )
+        ws.set_column(0, 0, 26)
+        ws.set_column(1, 1, 40)
+        ws.set_column(2, 6, 11)
+        ws.set_column(7, 7, 60)
+        ws.protect()
+
+    # Cover
+
+    def _write_cover(self, ws) -> None:
+        section = self.form.cover
+        ws.write_string(0, 0, self.form.title, self.title)
+        ws.write_string(
+            1, 0, "请填写黄色单元格；灰色单元格为本期统一设置，不需填写。", self.subtitle
+        )
+        ws.write_row(3, 0, ["项目", "填写内容", "说明"], self.header)
+        row = 4
+        for ind in section.indicators:
+            ws.write_string(row, 0, ind.label + ("（必填）" if ind.required else ""), self.text)
+            if ind.code in PRESET_COVER:
+                self._write_preset(ws, row, 1, ind)
+            else:
+                self._write_input(ws, row, 1, ind)
+            ws.write_string(row, 2, ind.note or "", self.text)
+            self.wb.define_name(ind.code, self._ref(ws, row, 1))
+            row += 1
+        row += 1
+        for name, value in (("FORM_ID", self.form.id), ("FORM_VERSION", self.form.version)):
+            ws.write_string(
+                row, 0, {"FORM_ID": "表样标识", "FORM_VERSION": "表样版本"}[name], self.subtitle
+            )
+            ws.write_string(row, 1, value, self.subtitle)
+            self.wb.define_name(name, self._ref(ws, row, 1))
+            row += 1
+        ws.set_column(0, 0, 28)
+        ws.set_column(1, 1, 36)
+        ws.set_column(2, 2, 50)
+        ws.protect()
+
+    def _write_preset(self, ws, row: int, col: int, ind: Indicator) -> None:
+        period = self.form.period
+        value = {
+            "PERIOD": period.label,
+            "PERIOD_TYPE": period.type,
+            "PERIOD_START": period.start,
+            "PERIOD_END": period.end,
+        }[ind.code]
+        if isinstance(value, dt.date):
+            ws.write_datetime(row, col, dt.datetime.combine(value, dt.time()), self.preset_date)
+        else:
+            ws.write_string(row, col, value, self.preset)
+
+    # Statistics sections
+
+    def _write_section(self, ws, section) -> None:
+        ws.write_string(0, 0, section.title, self.title)
+        ws.write_string(
+            1,
+            0,
+            f"报告期：{self.form.period.label}。黄色单元格填写阿拉伯数字，未发生填 0；"
+            "绿色为自动计算的合计，不需填写。",
+            self.subtitle,
+        )
+        ws.write_row(
+            3, 0, ["序号", "指标编码", "指标名称", "计量单位", "填报值", "说明"], self.header
+        )
+        row, group = 4, ""
+        for number, ind in enumerate(section.indicators, start=1):
+            if ind.group and ind.group != group:
+                group = ind.group
+                ws.merge_range(row, 0, row, 5, group, self.group)
+                row += 1
+            ws.write_number(row, 0, number, self.code)
+            ws.write_string(row, 1, ind.code, self.code)
+            ws.write_string(row, 2, ind.label, self.text)
+            ws.write_string(row, 3, ind.unit, self.text)
+            if ind.derived:
+                formula = "=" + "+".join(ind.parts)
+                ws.write_formula(row, INPUT_COLUMN, formula, self.derived, 0)
+            else:
+                self._write_input(ws, row, INPUT_COLUMN, ind)
+            ws.write_string(row, 5, ind.note, self.text)
+            self.wb.define_name(ind.code, self._ref(ws, row, INPUT_COLUMN))
+            row += 1
+        ws.set_column(0, 0, 6)
+        ws.set_column(1, 1, 30)
+        ws.set_column(2, 2, 46)
+        ws.set_column(3, 3, 9)
+        ws.set_column(4, 4, 14)
+        ws.set_column(5, 5, 50)
+        ws.freeze_panes(4, 0)
+        ws.protect()
+
+    def _write_input(self, ws, row: int, col: int, ind: Indicator) -> None:
+        fmt = self.input_date if ind.type == "date" else self.input
+        ws.write_blank(row, col, None, fmt)
+        ws.data_validation(
+            row,
+            col,
+            row,
+            col,
+            self._validation(ind.type, ind.choices, ind.label, ind.min, ind.max, ind.note),
+        )
+
+    def _validation(
+        self, kind: str, choices: str, label: str, low: int | None, high: int | None, note: str
+    ) -> dict:
+        title = label[:32]
+        if kind == "int":
+            low = 0 if low is None else low
+            rule = {"validate": "integer", "criteria": ">=", "value": low}
+            if high is not None:
+                rule = {
+                    "validate": "integer",
+                    "criteria": "between",
+                    "minimum": low,
+                    "maximum": high,
+                }
+            message = "请填写整数（阿拉伯数字），未发生填 0"
+        elif kind == "date":
+            rule = {
+                "validate": "date",
+                "criteria": "between",
+                "minimum": dt.datetime(2000, 1, 1),
+                "maximum": dt.datetime(2099, 12, 31),
+            }
+            message = "请填写日期，格式 2022-03-05"
+        elif kind in ("choice", "bool"):
+            rule = {"validate": "list", "source": self._list_source(kind, choices)}
+            message = "请从下拉列表中选择"
+        else:
+            rule = {"validate": "any"}
+            message = note[:200] or "请填写文字"
+        rule.update(
+            {
+                "input_title": title,
+                "input_message": message[:255],
+                "error_title": "填写有误",
+                "error_message": f"{label}：{message}"[:255],
+            }
+        )
+        return rule
+
+    # Ledgers
+
+    def _write_ledger(self, ws, ledger: Ledger) -> None:
+        ws.write_string(0, 0, ledger.title, self.title)
+        ws.write_string(1, 0, ledger.note or "每行填写一项，日期格式 2022-03-05。", self.subtitle)
+        first, last = 2, 2 + LEDGER_ROWS
+        columns = []
+        for col, column in enumerate(ledger.columns):
+            fmt = self.ledger_date if column.type == "date" else self.ledger_cell
+            columns.append({"header": column.label, "format": fmt})
+            ws.set_column(col, col, max(10, min(30, len(column.label) * 2 + 4)), fmt)
+        ws.add_table(
+            first,
+            0,
+            last,
+            len(ledger.columns) - 1,
+            {
+                "name": ledger.id,
+                "columns": columns,
+                "style": "Table Style Light 9",
+                "autofilter": True,
+            },
+        )
+        for col, column in enumerate(ledger.columns):
+            if column.type == "text" and not column.note:
+                continue
+            rule = self._validation(
+                column.type, column.choices, column.label, column.min, column.max, column.note
+            )
+            if column.multi:
+                rule = {
+                    "validate": "any",
+                    "input_title": column.label[:32],
+                    "input_message": (
+                        "可填多项，用顿号“、”分隔："
+                        + "、".join(self.form.code_lists.get(column.choices, ()))
+                    )[:255],
+                }
+            ws.data_validation(first + 1, col, last, col, rule)
+        ws.freeze_panes(first + 1, 0)
+        ws.protect("", {"autofilter": True, "sort": True, "format_columns": True})
+
+    @staticmethod
+    def _ref(ws, row: int, col: int) -> str:
+        return f"={quote_sheetname(ws.get_name())}!{xl_rowcol_to_cell(row, col, True, True)}"

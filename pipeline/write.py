@@ -1,0 +1,365 @@
+"""I/O out: the consolidated workbook. Text from inputs is always written as text."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import xlsxwriter
+
+from .consolidate import UNIT_COLUMNS, Consolidation
+from .definition import Form, Registry
+from .outfiles import atomic_output
+from .problems import SEVERITY_LABEL, Problem
+from .submission import STATUS_LABEL, Status, Submission
+from .template import AGGREGATION_LABEL, FIXED_CREATED, WORKBOOK_OPTIONS
+
+MISSING = "未报送"
+EXCEL_MAX_TEXT = 32767  # characters per cell
+
+
+@dataclass(frozen=True)
+class RunInfo:
+    started: dt.datetime
+    inbox: str
+    registry_file: str
+
+
+def consolidated_filename(form: Form) -> str:
+    return f"{form.period.label}_{form.title}_汇总.xlsx"
+
+
+def write_consolidated(
+    path: Path,
+    form: Form,
+    registry: Registry,
+    result: Consolidation,
+    submissions: list[Submission],
+    run: RunInfo,
+) -> Path:
+    with atomic_output(path) as tmp:
+        workbook = xlsxwriter.Workbook(str(tmp), WORKBOOK_OPTIONS)
+        workbook.set_properties(
+            {"title": f"{form.title} 汇总", "created": FIXED_CREATED, "author": ""}
+        )
+        writer = _Writer(workbook, form, registry, result, submissions)
+        writer.summary()
+        writer.by_unit()
+        for ledger in form.ledgers:
+            writer.ledger(ledger)
+        writer.status()
+        writer.problems()
+        writer.about(run)
+        workbook.close()
+    return path
+
+
+class _Writer:
+    def __init__(
+        self,
+        wb,
+        form: Form,
+        registry: Registry,
+        result: Consolidation,
+        submissions: list[Submission],
+    ):
+        self.wb, self.form, self.registry, self.result = wb, form, registry, result
+        self.submissions = submissions
+        add = wb.add_format
+        self.title = add({"bold": True, "font_size": 14})
+        self.note = add({"italic": True, "font_color": "#595959"})
+        self.header = add(
+            {
+                "bold": True,
+                "bg_color": "#D9E1F2",
+                "border": 1,
+                "text_wrap": True,
+                "valign": "vcenter",
+                "align": "center",
+            }
+        )
+        self.section = add({"bold": True, "bg_color": "#F2F2F2"})
+        self.number = add({"num_format": "#,##0"})
+        self.subtotal = add({"bold": True, "bg_color": "#E2EFDA", "num_format": "#,##0"})
+        self.date = add({"num_format": "yyyy-mm-dd"})
+        self.datetime = add({"num_format": "yyyy-mm-dd hh:mm:ss"})
+        self.error = add({"font_color": "#C00000"})
+        self.units = {u.code: u for u in registry.units}
+
+    # 汇总
+
+    def summary(self) -> None:
+        ws = self.wb.add_worksheet("汇总")
+        ws.write_string(0, 0, f"{self.form.title}（{self.form.period.label}）汇总", self.title)
+        accepted = len(self.result.units)
+        ws.write_string(
+            1,
+            0,
+            f"已接收 {accepted} 个单位的报表，报送单位共 {len(self.registry.units)} 个。"
+            "有错误的报表不计入合计。",
+            self.note,
+        )
+        headers = [
+            "指标编码",
+            "指标名称",
+            "计量单位",
+            "合计",
+            "填报单位数",
+            "汇总方式",
+            "备注",
+            "模板位置",
+        ]
+        ws.write_row(3, 0, headers, self.header)
+        row = 4
+        for section in self.form.statistics_sections:
+            ws.merge_range(row, 0, row, len(headers) - 1, section.title, self.section)
+            row += 1
+            for ind in section.indicators:
+                total = self.result.totals[ind.code]
+                ws.write_string(row, 0, ind.code)
+                ws.write_string(row, 1, ind.label)
+                ws.write_string(row, 2, ind.unit)
+                self._cell(ws, row, 3, total.value)
+                ws.write_number(row, 4, total.reporting, self.number)
+                ws.write_string(row, 5, AGGREGATION_LABEL[ind.aggregation])
+                ws.write_string(row, 6, total.note)
+                ws.write_string(row, 7, f"{section.sheet}!{self._template_cell(ind.code)}")
+                row += 1
+        ws.autofilter(3, 0, row - 1, len(headers) - 1)
+        ws.freeze_panes(4, 2)
+        _widths(ws, [28, 46, 9, 12, 11, 10, 30, 26])
+
+    def _template_cell(self, code: str) -> str:
+        for sub in self.submissions:
+            if code in sub.cells:
+                return sub.cells[code][1]
+        return ""
+
+    # 分单位
+
+    def by_unit(self) -> None:
+        ws = self.wb.add_worksheet("分单位")
+        indicators = self.form.statistics_indicators
+        first_data_col = 3
+        ws.write_string(0, 0, "单位", self.header)
+        col = first_data_col
+        for section in self.form.statistics_sections:
+            width = len(section.indicators)
+            if width > 1:
+                ws.merge_range(0, col, 0, col + width - 1, section.title, self.header)
+            else:
+                ws.write_string(0, col, section.title, self.header)
+            col += width
+        ws.write_row(1, 0, ["单位编码", "单位名称", "报送状态"], self.header)
+        ws.write_row(1, first_data_col, [i.code for i in indicators], self.header)
+        ws.write_row(2, 0, ["", "", ""], self.header)
+        ws.write_row(
+            2,
+            first_data_col,
+            [f"{i.label}（{i.unit}）" if i.unit else i.label for i in indicators],
+            self.header,
+        )
+        status = self._unit_status()
+        row = 3
+        matrix = self.result.matrix
+        parents_open: list[tuple[str, int]] = []
+        tree = self.registry.tree_order()
+        for unit, depth in tree:
+            while parents_open and parents_open[-1][1] >= depth:
+                row = self._subtotal_row(ws, row, parents_open.pop()[0], first_data_col)
+            ws.write_string(row, 0, unit.code)
+            ws.write_string(row, 1, "　" * depth + unit.name)
+            ws.write_string(row, 2, status.get(unit.code, MISSING))
+            if unit.code in matrix.index:
+                for offset, ind in enumerate(indicators):
+                    self._cell(ws, row, first_data_col + offset, matrix.at[unit.code, ind.code])
+            row += 1
+            if self.registry.children(unit.code):
+                parents_open.append((unit.code, depth))
+        while parents_open:
+            row = self._subtotal_row(ws, row, parents_open.pop()[0], first_data_col)
+        ws.freeze_panes(3, 2)
+        ws.autofilter(2, 0, row - 1, first_data_col + len(indicators) - 1)
+        _widths(ws, [10, 30, 14] + [12] * len(indicators))
+
+    def _subtotal_row(self, ws, row: int, parent: str, first_col: int) -> int:
+        totals = self.result.subtotals[parent]
+        ws.write_string(row, 0, parent, self.subtotal)
+        name = self.units[parent].name
+        label = "合计（全系统）" if parent == self.registry.root.code else f"小计：{name}（含下属）"
+        ws.write_string(row, 1, label, self.subtotal)
+        ws.write_string(row, 2, "", self.subtotal)
+        for offset, ind in enumerate(self.form.statistics_indicators):
+            self._cell(ws, row, first_col + offset, totals[ind.code].value, self.subtotal)
+        return row + 1
+
+    def _unit_status(self) -> dict[str, str]:
+        status: dict[str, str] = {}
+        for sub in self.submissions:
+            if sub.unit_code and sub.status is not Status.SUPERSEDED:
+                status[sub.unit_code] = STATUS_LABEL[sub.status]
+        return status
+
+    # Ledgers
+
+    def ledger(self, ledger) -> None:
+        ws = self.wb.add_worksheet(ledger.sheet)
+        frame = self.result.ledgers[ledger.id]
+        headers = UNIT_COLUMNS + [c.label for c in ledger.columns]
+        ws.write_row(0, 0, headers, self.header)
+        for row, record in enumerate(frame.itertuples(index=False), start=1):
+            for col, value in enumerate(record):
+                self._cell(ws, row, col, value)
+        last_row = max(len(frame), 1)
+        ws.autofilter(0, 0, last_row, len(headers) - 1)
+        ws.freeze_panes(1, 2)
+        _widths(ws, [10, 26, 22, 30, 18] + [max(10, min(30, len(h) * 2 + 4)) for h in headers[5:]])
+
+    # 报送情况
+
+    def status(self) -> None:
+        ws = self.wb.add_worksheet("报送情况")
+        headers = [
+            "单位编码",
+            "单位名称",
+            "上级单位",
+            "报送状态",
+            "文件名",
+            "填报日期",
+            "文件修改时间",
+            "错误数",
+            "警告数",
+            "说明",
+            "填报人",
+            "联系电话",
+        ]
+        ws.write_row(0, 0, headers, self.header)
+        row = 1
+        by_unit: dict[str, list[Submission]] = {}
+        for sub in self.submissions:
+            by_unit.setdefault(sub.unit_code, []).append(sub)
+        for unit, _ in self.registry.tree_order():
+            parent = self.units[unit.parent].name if unit.parent else ""
+            subs = sorted(by_unit.get(unit.code, []), key=lambda s: s.status is Status.SUPERSEDED)
+            if not subs:
+                ws.write_row(row, 0, [unit.code, unit.name, parent, MISSING], None)
+                ws.write_string(row, 9, "未收到本单位报表，请催报", self.error)
+                ws.write_string(row, 10, unit.contact)
+                ws.write_string(row, 11, unit.phone)
+                row += 1
+            for sub in subs:
+                row = self._status_row(ws, row, unit.code, unit.name, parent, sub)
+        for sub in by_unit.get("", []):
+            row = self._status_row(ws, row, "", "（未能识别单位）", "", sub)
+        ws.autofilter(0, 0, max(row - 1, 1), len(headers) - 1)
+        ws.freeze_panes(1, 2)
+        _widths(ws, [10, 30, 24, 16, 36, 12, 20, 8, 8, 60, 10, 14])
+
+    def _status_row(self, ws, row: int, code: str, name: str, parent: str, sub: Submission) -> int:
+        for col, value in enumerate([code, name, parent, STATUS_LABEL[sub.status], sub.file]):
+            ws.write_string(row, col, value)
+        self._cell(ws, row, 5, sub.submitted)
+        ws.write_datetime(
+            row, 6, dt.datetime.fromtimestamp(sub.mtime).replace(microsecond=0), self.datetime
+        )
+        ws.write_number(row, 7, sub.errors)
+        ws.write_number(row, 8, sub.warnings)
+        ws.write_string(row, 9, sub.reason, self.error if sub.errors else None)
+        for col, code_ in ((10, "FILLER"), (11, "FILLER_PHONE")):
+            self._cell(ws, row, col, sub.values.get(code_))
+        return row + 1
+
+    # 审核问题
+
+    def problems(self) -> None:
+        ws = self.wb.add_worksheet("审核问题")
+        headers = [
+            "单位编码",
+            "单位名称",
+            "文件名",
+            "工作表",
+            "单元格",
+            "指标",
+            "问题代码",
+            "严重程度",
+            "问题说明",
+            "填写值",
+        ]
+        ws.write_row(0, 0, headers, self.header)
+        row = 1
+        for sub in self.submissions:
+            for problem in sub.problems:
+                self._problem_row(ws, row, sub, problem)
+                row += 1
+        ws.autofilter(0, 0, max(row - 1, 1), len(headers) - 1)
+        ws.freeze_panes(1, 0)
+        _widths(ws, [10, 26, 30, 18, 8, 24, 22, 8, 70, 16])
+
+    def _problem_row(self, ws, row: int, sub: Submission, problem: Problem) -> None:
+        values = [
+            problem.unit,
+            sub.unit_name,
+            problem.file or sub.file,
+            problem.sheet,
+            problem.cell,
+            problem.indicator,
+            problem.code,
+            SEVERITY_LABEL[problem.severity],
+            problem.message,
+            problem.value,
+        ]
+        for col, value in enumerate(values):
+            ws.write_string(row, col, value)
+
+    # 说明
+
+    def about(self, run: RunInfo) -> None:
+        ws = self.wb.add_worksheet("说明")
+        lines = [
+            ("表样标识", self.form.id),
+            ("表样版本", self.form.version),
+            ("表样名称", self.form.title),
+            (
+                "报告期",
+                f"{self.form.period.label}（{self.form.period.start} 至 {self.form.period.end}）",
+            ),
+            ("汇总单位", self.registry.root.name),
+            ("收件文件夹", run.inbox),
+            ("报送单位名单", run.registry_file),
+            ("汇总时间", run.started.strftime("%Y-%m-%d %H:%M:%S")),
+        ]
+        for row, (key, value) in enumerate(lines):
+            ws.write_string(row, 0, key, self.header)
+            ws.write_string(row, 1, value)
+        row = len(lines) + 1
+        ws.write_row(row, 0, ["文件名", "SHA-256", "单位编码", "状态"], self.header)
+        for sub in sorted(self.submissions, key=lambda s: s.file):
+            row += 1
+            ws.write_row(row, 0, [sub.file, sub.sha256, sub.unit_code, STATUS_LABEL[sub.status]])
+        _widths(ws, [16, 66, 12, 16])
+
+    # Cells
+
+    def _cell(self, ws, row: int, col: int, value: object, fmt=None) -> None:
+        if value is None:
+            if fmt is not None:
+                ws.write_blank(row, col, None, fmt)
+        elif isinstance(value, bool):
+            ws.write_string(row, col, "是" if value else "否", fmt)
+        elif isinstance(value, int | float):
+            ws.write_number(row, col, value, fmt or self.number)
+        elif isinstance(value, dt.datetime):
+            ws.write_datetime(row, col, value, fmt or self.datetime)
+        elif isinstance(value, dt.date):
+            ws.write_datetime(row, col, dt.datetime.combine(value, dt.time()), fmt or self.date)
+        elif isinstance(value, tuple | list):
+            ws.write_string(row, col, "、".join(str(v) for v in value), fmt)
+        else:
+            ws.write_string(row, col, str(value)[:EXCEL_MAX_TEXT], fmt)
+
+
+def _widths(ws, widths: Sequence[int]) -> None:
+    for col, width in enumerate(widths):
+        ws.set_column(col, col, width)
