@@ -239,9 +239,9 @@ def to_bool(raw: object) -> Normalized:
     if text in FALSE_WORDS:
         return Normalized("否")
     if text in TRUE_LOOSE:
-        return Normalized("是", coerced=f"“{text}”按“是”")
+        return Normalized("是", coerced="非标准写法")
     if text in FALSE_LOOSE:
-        return Normalized("否", coerced=f"“{text}”按“否”")
+        return Normalized("否", coerced="非标准写法")
     return Normalized(advice="请从下拉列表选择“是”或“否”")
 
 
@@ -263,8 +263,7 @@ def to_choice(raw: object, choices: Sequence[str], multi: bool = False) -> Norma
             return Normalized(advice=f"可选：{'、'.join(choices)}")
         found.append(canonical)
     value: object = tuple(found) if multi else found[0]
-    shown = "、".join(found)
-    coerced = "" if shown == text else f"按“{shown}”"
+    coerced = "" if "、".join(found) == text else "与下拉选项的写法不完全一致"
     return Normalized(value, coerced=coerced)
 
 

@@ -97,6 +97,10 @@ CATALOGUE: dict[str, tuple[Severity, str]] = {
         Severity.WARNING,
         "“{label}”的值“{value}”已按 {result} 读取（{how}）。请在报表中直接填写数字",
     ),
+    "CHOICE_COERCED": (
+        Severity.WARNING,
+        "“{label}”的值“{value}”已按“{result}”读取（{how}）。请从下拉列表中选择",
+    ),
     "VALUE_NOT_DATE": (
         Severity.ERROR,
         "“{label}”应为日期（如 2022-03-05），实际为“{value}”。{advice}",
@@ -118,17 +122,13 @@ CATALOGUE: dict[str, tuple[Severity, str]] = {
         Severity.WARNING,
         "“{label}”只由{root}本级填报，下属单位填写的值不参与汇总",
     ),
-    "DERIVED_DIFFERS": (
-        Severity.WARNING,
-        "“{label}”是自动计算的合计，表中为 {value}，按各分项重新计算为 {result}，以重新计算值为准",
-    ),
     # Rules
     "RULE_FAILED": (Severity.ERROR, "{message}（{detail}）"),
     "ROW_RULE_FAILED": (Severity.ERROR, "{message}"),
 }
 
 
-def make_problem(code: str, *, severity: Severity | None = None, **context: object) -> Problem:
+def make_problem(code: str, /, *, severity: Severity | None = None, **context: object) -> Problem:
     """Build a Problem from the catalogue.
 
     Location keywords (file, unit, sheet, cell, indicator, value) are stored on the record;

@@ -25,6 +25,7 @@ TEXTS = {
 }
 LEDGER_TEXTS = ["专项检查", "专题学习", "廉政教育", "工作部署", "整改落实", "警示教育"]
 REPAIR_PASSES = 25
+ATTEMPTS = 20
 
 
 @dataclass
@@ -37,7 +38,17 @@ class SampleReturn:
 def sample_return(
     form: Form, registry: Registry, unit: Unit, seed: int, max_rows: int = 8
 ) -> SampleReturn:
-    rng = random.Random(seed)
+    """A return that passes every rule; redraws (deterministically) the rare unrepairable one."""
+    for attempt in range(ATTEMPTS):
+        sample = _draw(form, registry, unit, random.Random(seed * ATTEMPTS + attempt), max_rows)
+        if _repair(form, sample.values, sample.ledgers):
+            return sample
+    raise ValueError(f"no valid sample for {unit.code} after {ATTEMPTS} draws")
+
+
+def _draw(
+    form: Form, registry: Registry, unit: Unit, rng: random.Random, max_rows: int
+) -> SampleReturn:
     period = form.period
     is_root = unit.code == registry.root.code
     ledgers = {
@@ -61,7 +72,6 @@ def sample_return(
     )
     for code in ("PERIOD", "PERIOD_TYPE", "PERIOD_START", "PERIOD_END"):
         values.pop(code, None)  # preset in the template
-    _repair(form, values, ledgers)
     return SampleReturn(unit, {k: v for k, v in values.items() if form.has_indicator(k)}, ledgers)
 
 
@@ -84,14 +94,18 @@ def _value(ind: Indicator, rng: random.Random, form: Form, registry: Registry, i
 
 
 def _row(ledger, rng: random.Random, form: Form, registry: Registry) -> dict[str, object]:
-    for _ in range(50):
+    for _ in range(200):
         row = {c.key: _cell(c, rng, form, registry) for c in ledger.columns}
-        try:
-            if all(evaluate(rule.expr, row.get) for rule in ledger.row_rules):
-                return row
-        except Skip:
+        if all(_row_rule_holds(rule, row) for rule in ledger.row_rules):
             return row
-    return row
+    raise ValueError(f"cannot draw a valid row for ledger {ledger.id}")
+
+
+def _row_rule_holds(rule, row: dict[str, object]) -> bool:
+    try:
+        return bool(evaluate(rule.expr, row.get))
+    except Skip:
+        return True
 
 
 def _cell(column: Column, rng: random.Random, form: Form, registry: Registry) -> object:
@@ -119,8 +133,10 @@ def _cell(column: Column, rng: random.Random, form: Form, registry: Registry) ->
 # Repair
 
 
-def _repair(form: Form, values: dict[str, object], ledgers: dict[str, list]) -> None:
+def _repair(form: Form, values: dict[str, object], ledgers: dict[str, list]) -> bool:
+    """Adjust indicator values until every rule holds; False if that cannot be reached."""
     derived = {i.code: i for i in form.indicators if i.derived is not None}
+    pinned = _pinned_to_ledgers(form)
 
     def lookup(code: str) -> object:
         if code in derived:
@@ -142,18 +158,37 @@ def _repair(form: Form, values: dict[str, object], ledgers: dict[str, list]) -> 
                     continue
             except Skip:
                 continue
-            changed |= _satisfy(rule.expr.tree.body, values, derived, lookup, ledgers)
+            fixed = derived.keys() | {code for code, by in pinned.items() if by != rule.id}
+            changed |= _satisfy(rule.expr.tree.body, values, fixed, lookup, ledgers)
         if not changed:
-            return
+            break
+    return all(_holds(rule.expr.tree.body, lookup, ledgers) for rule in form.rules)
 
 
-def _satisfy(node: ast.AST, values: dict, derived: dict, lookup, ledgers) -> bool:
-    """Change one plain indicator so that `node` holds; True if something changed."""
+def _pinned_to_ledgers(form: Form) -> dict[str, str]:
+    """Indicators that a rule sets equal to a ledger count: the repair never moves them."""
+    pinned = {}
+    for rule in form.rules:
+        body = rule.expr.tree.body
+        if (
+            isinstance(body, ast.Compare)
+            and len(body.ops) == 1
+            and isinstance(body.ops[0], ast.Eq)
+            and rule.expr.ledgers
+        ):
+            for side in (body.left, body.comparators[0]):
+                if isinstance(side, ast.Name):
+                    pinned[side.id] = rule.id
+    return pinned
+
+
+def _satisfy(node: ast.AST, values: dict, fixed: set, lookup, ledgers) -> bool:
+    """Change one indicator not in `fixed` so that `node` holds; True if something changed."""
     if isinstance(node, ast.BoolOp):
         if isinstance(node.op, ast.Or):
-            return _satisfy(node.values[-1], values, derived, lookup, ledgers)
+            return _satisfy(node.values[-1], values, fixed, lookup, ledgers)
         return any(
-            _satisfy(v, values, derived, lookup, ledgers)
+            _satisfy(v, values, fixed, lookup, ledgers)
             for v in node.values
             if not _holds(v, lookup, ledgers)
         )
@@ -164,14 +199,35 @@ def _satisfy(node: ast.AST, values: dict, derived: dict, lookup, ledgers) -> boo
         if _holds(ast.Compare(left=left, ops=[op], comparators=[right]), lookup, ledgers):
             continue
         for target, other, flipped in ((left, right, False), (right, left, True)):
-            if isinstance(target, ast.Name) and target.id not in derived:
-                try:
-                    wanted = int(evaluate_node(other, lookup, ledgers.get))
-                except (Skip, TypeError, ValueError):
-                    continue
-                values[target.id] = _fit(op, wanted, flipped)
+            try:
+                wanted = _fit(op, int(evaluate_node(other, lookup, ledgers.get)), flipped)
+                current = int(evaluate_node(target, lookup, ledgers.get))
+            except (Skip, TypeError, ValueError):
+                continue
+            if _shift(target, wanted - current, values, fixed):
                 return True
     return False
+
+
+def _shift(node: ast.AST, delta: int, values: dict, fixed: set) -> bool:
+    """Move a plain name, alone or as a term of a sum, by `delta` (never below 0)."""
+    terms = _sum_terms(node)
+    for term in terms or []:
+        if term.id not in fixed and isinstance(values.get(term.id), int):
+            if values[term.id] + delta >= 0:
+                values[term.id] += delta
+                return True
+    return False
+
+
+def _sum_terms(node: ast.AST) -> list[ast.Name] | None:
+    if isinstance(node, ast.Name):
+        return [node]
+    if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Add):
+        left, right = _sum_terms(node.left), _sum_terms(node.right)
+        if left is not None and right is not None:
+            return left + right
+    return None
 
 
 def _fit(op: ast.cmpop, other: int, flipped: bool) -> int:

@@ -153,7 +153,7 @@ def _value_problems(
             **where,
         )
     elif result.coerced:
-        code = "DATE_COERCED" if kind == "date" else "VALUE_COERCED"
+        code = {"date": "DATE_COERCED", "int": "VALUE_COERCED"}.get(kind, "CHOICE_COERCED")
         yield make_problem(
             code, label=label, value=shown, result=_show(result.value), how=result.coerced, **where
         )

@@ -1,0 +1,158 @@
+"""Loading the form definition and the registry, and the checks made when loading."""
+
+import copy
+import json
+
+import pytest
+import yaml
+
+from pipeline.definition import DefinitionError, as_json, load_form, load_registry
+
+MINIMAL = {
+    "form": {
+        "id": "T_FORM",
+        "version": "1",
+        "title": "测试表",
+        "period": {"label": "2022年上半年", "type": "上半年", "start": "2022-01-01", "end": "2022-06-30"},
+    },
+    "code_lists": {"处分": ["警告", "严重警告"]},
+    "sections": [
+        {"id": "COVER", "title": "封面", "sheet": "封面", "indicators": [
+            {"code": "UNIT_CODE", "label": "单位编码", "type": "choice", "choices": "UNITS_CODE"},
+        ]},
+        {"id": "S1", "title": "一", "sheet": "一", "indicators": [
+            {"code": "DISC_A", "label": "甲", "unit": "人"},
+            {"code": "DISC_B", "label": "乙", "unit": "人"},
+            {"code": "DISC_TOTAL", "label": "合计", "unit": "人", "derived": "DISC_A + DISC_B"},
+        ]},
+    ],
+    "ledgers": [
+        {"id": "CASES", "title": "明细", "sheet": "明细", "columns": [
+            {"key": "kind", "label": "处分", "type": "choice", "choices": "处分"},
+        ]},
+    ],
+    "rules": [
+        {"id": "V1", "expr": "DISC_A == count(CASES, kind='警告')", "severity": "error", "message": "甲应等于明细"},
+    ],
+}  # fmt: skip
+
+
+def write(tmp_path, data) -> str:
+    path = tmp_path / "form.yaml"
+    path.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
+    return str(path)
+
+
+def problems_of(tmp_path, data) -> list[str]:
+    with pytest.raises(DefinitionError) as caught:
+        load_form(write(tmp_path, data))
+    return caught.value.problems
+
+
+def test_minimal_definition_loads_with_defaults(tmp_path) -> None:
+    form = load_form(write(tmp_path, MINIMAL))
+    a = form.indicator("DISC_A")
+    assert (a.type, a.aggregation, a.required, a.min) == ("int", "sum", True, 0)
+    total = form.indicator("DISC_TOTAL")
+    assert total.parts == ("DISC_A", "DISC_B") and not total.required
+    assert form.indicator("UNIT_CODE").aggregation == "none"
+
+
+def mutated(change) -> dict:
+    data = copy.deepcopy(MINIMAL)
+    change(data)
+    return data
+
+
+def indicators(data) -> list:
+    return data["sections"][1]["indicators"]
+
+
+@pytest.mark.parametrize(
+    ("change", "expected"),
+    [
+        (lambda d: indicators(d).append({"code": "DISC_A", "label": "重复"}), "编码 DISC_A 重复"),
+        (lambda d: indicators(d).append({"code": "EDU1", "label": "像单元格"}), "看起来像单元格地址"),
+        (lambda d: indicators(d).append({"code": "R1C1", "label": "像单元格"}), "看起来像单元格地址"),
+        (lambda d: indicators(d).append({"code": "edu_x", "label": "小写"}), "大写英文字母开头"),
+        (lambda d: indicators(d).append({"code": "X_Y", "label": "甲", "aggregation": "avg"}), "汇总方式“avg”无效"),
+        (lambda d: indicators(d).append({"code": "X_Y", "label": "甲", "type": "float"}), "类型“float”无效"),
+        (lambda d: indicators(d).append({"code": "X_Y", "label": "甲", "aggregation": "self", "required": True}), "不能设为必填"),
+        (lambda d: indicators(d).append({"code": "X_Y", "label": "甲", "type": "choice", "choices": "无此表"}), "代码表“无此表”不存在"),
+        (lambda d: indicators(d).append({"code": "X_Y", "label": "甲", "colour": "红"}), "未知的键“colour”"),
+        (lambda d: indicators(d).append({"code": "X_Y", "label": "甲", "derived": "DISC_A + NOPE_X"}), "derived 引用了不存在的指标 NOPE_X"),
+        (lambda d: d["rules"].append({"id": "V2", "expr": "NOPE_X > 0", "message": "m"}), "规则 V2：引用了不存在的指标 NOPE_X"),
+        (lambda d: d["rules"].append({"id": "V2", "expr": "count(NOPE) > 0", "message": "m"}), "引用了不存在的台账 NOPE"),
+        (lambda d: d["rules"].append({"id": "V2", "expr": "count(CASES, nope='x') > 0", "message": "m"}), "台账 CASES 没有列 nope"),
+        (lambda d: d["rules"].append({"id": "V2", "expr": "__import__('os')", "message": "m"}), "表达式无效"),
+        (lambda d: d["rules"].append({"id": "V1", "expr": "DISC_A > 0", "message": "m"}), "规则编号 V1 重复"),
+        (lambda d: d["rules"].append({"id": "V2", "expr": "DISC_A > 0", "severity": "fatal", "message": "m"}), "severity"),
+        (lambda d: d["ledgers"][0]["columns"].append({"key": "kind", "label": "别名"}), "列键 kind 重复"),
+        (lambda d: d["sections"][1].update(sheet="一/二"), "工作表名“一/二”无效"),
+        (lambda d: d["sections"].reverse(), "第一个 section 必须是封面"),
+        (lambda d: d["form"]["period"].update(type="季度"), "form.period.type"),
+    ],
+)  # fmt: skip
+def test_definition_errors_are_reported_in_chinese(tmp_path, change, expected: str) -> None:
+    found = problems_of(tmp_path, mutated(change))
+    assert any(expected in p for p in found), found
+
+
+def test_all_problems_are_reported_at_once(tmp_path) -> None:
+    def two_faults(d):
+        indicators(d).append({"code": "EDU1", "label": "甲"})
+        d["rules"].append({"id": "V2", "expr": "NOPE_X > 0", "message": "m"})
+
+    assert len(problems_of(tmp_path, mutated(two_faults))) == 2
+
+
+def test_unreadable_yaml_is_a_definition_error(tmp_path) -> None:
+    path = tmp_path / "form.yaml"
+    path.write_text("form: [unclosed", encoding="utf-8")
+    with pytest.raises(DefinitionError, match="无法读取"):
+        load_form(path)
+
+
+def registry_file(tmp_path, rows: list[str]) -> str:
+    path = tmp_path / "units.csv"
+    path.write_text(
+        "\ufeff单位编码,单位名称,上级单位编码,联系人,联系电话\n" + "\n".join(rows) + "\n",
+        encoding="utf-8",
+    )
+    return str(path)
+
+
+def test_registry_loads_tree(tmp_path) -> None:
+    registry = load_registry(
+        registry_file(tmp_path, ["R0,总局,,甲,1", "R1,分局,R0,乙,2", "R2,所,R1,,"])
+    )
+    assert registry.root.code == "R0"
+    assert [(u.code, depth) for u, depth in registry.tree_order()] == [
+        ("R0", 0),
+        ("R1", 1),
+        ("R2", 2),
+    ]
+    assert registry.descendants("R1") == ["R1", "R2"]
+
+
+@pytest.mark.parametrize(
+    ("rows", "expected"),
+    [
+        (["R0,总局,,,", "R0,分局,R0,,"], "单位编码 R0 重复"),
+        (["R0,总局,,,", "R1,总局,R0,,"], "单位名称“总局”重复"),
+        (["R0,总局,,,", "R1,分局,,,"], "只有一个没有上级的单位"),
+        (["R0,总局,,,", "R1,分局,R9,,"], "R9 不在名单中"),
+        (["R0,总局,,,", "R1,甲,R2,,", "R2,乙,R1,,"], "循环"),
+    ],
+)
+def test_registry_errors(tmp_path, rows: list[str], expected: str) -> None:
+    with pytest.raises(DefinitionError) as caught:
+        load_registry(registry_file(tmp_path, rows))
+    assert any(expected in p for p in caught.value.problems), caught.value.problems
+
+
+def test_as_json_is_serialisable_and_has_the_contract_keys(tmp_path) -> None:
+    registry = load_registry(registry_file(tmp_path, ["R0,总局,,,"]))
+    data = json.loads(json.dumps(as_json(load_form(write(tmp_path, MINIMAL)), registry)))
+    assert {"code", "label", "unit", "type", "aggregation"} <= set(data["indicators"][0])
+    assert data["registry"][0]["code"] == "R0"

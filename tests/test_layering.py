@@ -1,0 +1,56 @@
+"""Import rules: the pure core never touches Excel libraries or click; only the CLI uses click."""
+
+import ast
+from pathlib import Path
+
+import pytest
+
+PACKAGE = Path(__file__).resolve().parent.parent / "pipeline"
+EXCEL_OR_CLI = {"openpyxl", "xlsxwriter", "click"}
+PURE = [
+    "problems",
+    "rules",
+    "definition",
+    "submission",
+    "normalize",
+    "validate",
+    "consolidate",
+    "sample",
+]
+ONLY_HERE = {"openpyxl": {"intake", "fill"}, "xlsxwriter": {"template", "write"}, "click": {"cli"}}
+
+
+def imports_of(module: str) -> set[str]:
+    tree = ast.parse((PACKAGE / f"{module}.py").read_text(encoding="utf-8"))
+    found = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            found |= {alias.name.split(".")[0] for alias in node.names}
+        elif isinstance(node, ast.ImportFrom):
+            found.add(
+                "." + (node.module or "") if node.level else (node.module or "").split(".")[0]
+            )
+    return found
+
+
+def local_closure(module: str) -> set[str]:
+    seen, todo = set(), [module]
+    while todo:
+        current = todo.pop()
+        if current in seen:
+            continue
+        seen.add(current)
+        todo.extend(name[1:] for name in imports_of(current) if name.startswith("."))
+    return seen
+
+
+@pytest.mark.parametrize("module", PURE)
+def test_pure_modules_never_import_excel_or_click(module: str) -> None:
+    for dependency in local_closure(module):
+        assert not imports_of(dependency) & EXCEL_OR_CLI, f"{module} reaches {dependency}"
+
+
+@pytest.mark.parametrize("library", sorted(ONLY_HERE))
+def test_each_io_library_has_its_own_modules(library: str) -> None:
+    users = {p.stem for p in PACKAGE.glob("*.py") if library in imports_of(p.stem)}
+    assert users <= ONLY_HERE[library]
