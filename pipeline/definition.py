@@ -6,6 +6,7 @@ in Chinese, because the clerk may be the one who edited the file.
 
 from __future__ import annotations
 
+import ast
 import csv
 import datetime as dt
 import re
@@ -15,7 +16,7 @@ from pathlib import Path
 
 import yaml
 
-from .rules import Expr, ExpressionError, compile_expr
+from .rules import Expr, ExpressionError, compile_expr, sum_terms
 
 TYPES = {"int", "text", "date", "bool", "choice"}
 AGGREGATIONS = {"sum", "max", "min", "self", "none"}
@@ -152,6 +153,19 @@ class Form:
 
     def has_indicator(self, code: str) -> bool:
         return code in self._by_code
+
+    def derived_value(self, code: str, values: dict[str, object]) -> int | None:
+        """A derived total from the entered values (totals of totals included).
+
+        Totals are recomputed, never read: a formula cell's cached value may be stale. Blank
+        parts count as 0; a total with every part blank is blank.
+        """
+        parts = [
+            self.derived_value(p, values) if self._by_code[p].derived else values.get(p)
+            for p in self._by_code[code].parts
+        ]
+        present = [p for p in parts if isinstance(p, int)]
+        return sum(present) if present else None
 
     def ledger(self, ledger_id: str) -> Ledger:
         return next(lg for lg in self.ledgers if lg.id == ledger_id)
@@ -438,6 +452,8 @@ def _form_findings(form: Form) -> Iterator[str]:
                 yield f"{where}：derived 引用了不存在的指标 {part}"
             elif form.indicator(part).type != "int":
                 yield f"{where}：derived 引用的 {part} 不是整数指标"
+        if ind.derived and _derived_cycle(form, ind.code):
+            yield f"{where}：derived 合计循环引用了自身"
         if ind.derived and ind.derived.ledgers:
             yield f"{where}：derived 只能是其他指标之和，不能引用台账"
     ledger_ids = {lg.id for lg in form.ledgers}
@@ -468,6 +484,8 @@ def _form_findings(form: Form) -> Iterator[str]:
         for name in rule.expr.names:
             if not form.has_indicator(name):
                 yield f"{where}：引用了不存在的指标 {name}"
+        if _restates_derived(rule, form):
+            yield f"{where}：只是重复了合计的计算公式（合计由系统自动计算），永远不会触发，请删除"
         if rule.anchor and not form.has_indicator(rule.anchor):
             yield f"{where}：anchor 指标 {rule.anchor} 不存在"
         for ref in rule.expr.ledgers:
@@ -480,6 +498,35 @@ def _form_findings(form: Form) -> Iterator[str]:
                     yield f"{where}：台账 {ref.ledger} 没有列 {column}"
     for dup in _duplicates(r.id for r in form.rules):
         yield f"规则编号 {dup} 重复"
+
+
+def _derived_cycle(form: Form, code: str) -> bool:
+    todo, seen = list(form.indicator(code).parts), set()
+    while todo:
+        part = todo.pop()
+        if part == code:
+            return True
+        if part in seen or not form.has_indicator(part):
+            continue
+        seen.add(part)
+        todo.extend(form.indicator(part).parts)
+    return False
+
+
+def _restates_derived(rule: Rule, form: Form) -> bool:
+    body = rule.expr.tree.body
+    if not (
+        isinstance(body, ast.Compare) and len(body.ops) == 1 and isinstance(body.ops[0], ast.Eq)
+    ):
+        return False
+    sides = (body.left, body.comparators[0])
+    for total, other in (sides, sides[::-1]):
+        if isinstance(total, ast.Name) and form.has_indicator(total.id):
+            parts = form.indicator(total.id).parts
+            terms = sum_terms(other)
+            if parts and terms and sorted(t.id for t in terms) == sorted(parts):
+                return True
+    return False
 
 
 def _check_rule(rule: Rule, where: str) -> Iterator[str]:

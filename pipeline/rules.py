@@ -215,3 +215,14 @@ def _matches(row: Row, filters: Mapping[str | None, object]) -> bool:
         if not have & accepted:
             return False
     return True
+
+
+def sum_terms(node: ast.AST) -> list[ast.Name] | None:
+    """The names of `a + b + c`, or None when the node is not a plain sum of names."""
+    if isinstance(node, ast.Name):
+        return [node]
+    if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Add):
+        left, right = sum_terms(node.left), sum_terms(node.right)
+        if left is not None and right is not None:
+            return left + right
+    return None

@@ -70,6 +70,7 @@ def _draw(
             "SUBMIT_DATE": period.end + dt.timedelta(days=rng.randint(1, 10)),
         }
     )
+    _link_eight_rules_cases(ledgers)
     for code in ("PERIOD", "PERIOD_TYPE", "PERIOD_START", "PERIOD_END"):
         values.pop(code, None)  # preset in the template
     return SampleReturn(unit, {k: v for k, v in values.items() if form.has_indicator(k)}, ledgers)
@@ -130,104 +131,167 @@ def _cell(column: Column, rng: random.Random, form: Form, registry: Registry) ->
     return f"{rng.choice(LEDGER_TEXTS)}{rng.randint(1, 99)}号"
 
 
+def _link_eight_rules_cases(ledgers: dict[str, list[dict[str, object]]]) -> None:
+    """Make the 八项规定 cases agree with the sanction cases, as a bureau's ledgers would.
+
+    Rules compare two ledgers here (people sanctioned in EPR_CASES = DISC_CASES rows marked
+    as 八项规定 violations), which no change of an indicator can repair.
+    """
+    cases, people = ledgers.get("EPR_CASES"), ledgers.get("DISC_CASES")
+    if cases is None or people is None:
+        return
+    for person in people:
+        person.update(epr_violation="否", epr_category=None)
+    for number, case in enumerate(cases):
+        sanctioned = 1 if number < len(people) else 0
+        case.update(sanctioned=sanctioned, handled=max(int(case.get("handled") or 0), 1))
+        if sanctioned:
+            people[number].update(epr_violation="是", epr_category=case.get("category"))
+
+
 # Repair
 
 
 def _repair(form: Form, values: dict[str, object], ledgers: dict[str, list]) -> bool:
     """Adjust indicator values until every rule holds; False if that cannot be reached."""
-    derived = {i.code: i for i in form.indicators if i.derived is not None}
-    pinned = _pinned_to_ledgers(form)
+    repairer = _Repairer(form, values, ledgers)
+    for _ in range(REPAIR_PASSES):
+        if not any([repairer.repair(rule) for rule in form.rules]):
+            break
+    return all(repairer.holds(rule.expr.tree.body) for rule in form.rules)
 
-    def lookup(code: str) -> object:
-        if code in derived:
-            parts = [values.get(p) for p in derived[code].parts]
-            present = [p for p in parts if isinstance(p, int)]
-            if not present:
-                raise Skip
-            return sum(present)
-        value = values.get(code)
+
+class _Repairer:
+    def __init__(self, form: Form, values: dict[str, object], ledgers: dict[str, list]):
+        self.form, self.values, self.ledgers = form, values, ledgers
+        self.derived = {i.code for i in form.indicators if i.derived is not None}
+        self.pinned = _pinned_to_ledgers(form)
+        self.fixed: set[str] = set()
+
+    def lookup(self, code: str) -> object:
+        if code in self.derived:
+            value = self.form.derived_value(code, self.values)
+        else:
+            value = self.values.get(code)
         if value is None:
             raise Skip
         return value
 
-    for _ in range(REPAIR_PASSES):
-        changed = False
-        for rule in form.rules:
-            try:
-                if evaluate(rule.expr, lookup, ledgers.get):
-                    continue
-            except Skip:
+    def holds(self, node: ast.AST) -> bool:
+        expr = Expr("", ast.Expression(body=node), (), ())
+        try:
+            return bool(evaluate(expr, self.lookup, self.ledgers.get))
+        except Skip:
+            return True
+
+    def repair(self, rule) -> bool:
+        """Change indicators so that `rule` holds; True if something changed."""
+        if self.holds(rule.expr.tree.body):
+            return False
+        # A value a rule ties to a ledger count moves only for that rule.
+        self.fixed = {code for code, (by, _) in self.pinned.items() if by != rule.id}
+        return self.satisfy(rule.expr.tree.body)
+
+    def satisfy(self, node: ast.AST) -> bool:
+        if isinstance(node, ast.BoolOp):
+            if isinstance(node.op, ast.Or):
+                return self.satisfy(node.values[-1])
+            return any([self.satisfy(v) for v in node.values if not self.holds(v)])
+        if not isinstance(node, ast.Compare):
+            return False
+        sides = [node.left, *node.comparators]
+        for op, left, right in zip(node.ops, sides, sides[1:], strict=False):
+            if self.holds(ast.Compare(left=left, ops=[op], comparators=[right])):
                 continue
-            fixed = derived.keys() | {code for code, by in pinned.items() if by != rule.id}
-            changed |= _satisfy(rule.expr.tree.body, values, fixed, lookup, ledgers)
-        if not changed:
-            break
-    return all(_holds(rule.expr.tree.body, lookup, ledgers) for rule in form.rules)
+            for target, other, flipped in ((left, right, False), (right, left, True)):
+                try:
+                    wanted = _fit(
+                        op, int(evaluate_node(other, self.lookup, self.ledgers.get)), flipped
+                    )
+                    current = int(evaluate_node(target, self.lookup, self.ledgers.get))
+                except (Skip, TypeError, ValueError):
+                    continue
+                if wanted != current and self.shift(target, wanted - current):
+                    return True
+        return False
+
+    def shift(self, node: ast.AST, delta: int) -> int:
+        """Move names, alone or as terms of a sum, by `delta` in all (none below 0).
+
+        A derived total moves through its parts; ``total(LEDGER, "column")`` through the
+        column's cells. Returns how much was moved."""
+        moved = 0
+        for term in _terms(node):
+            if moved == delta:
+                break
+            if isinstance(term, ast.Call):
+                moved += self._shift_column(term, delta - moved)
+                continue
+            code = term.id
+            if code in self.fixed:
+                value = self.values.get(code)
+                if isinstance(value, int):
+                    # Tied to a ledger column total: move the column and the figure with it.
+                    step = self._shift_column(self.pinned[code][1], delta - moved)
+                    self.values[code] = value + step
+                    moved += step
+                continue
+            if code in self.derived:
+                parts = self.form.indicator(code).derived.tree.body  # type: ignore[union-attr]
+                moved += self.shift(parts, delta - moved)
+                continue
+            value = self.values.get(code)
+            if not isinstance(value, int):
+                continue
+            step = max(delta - moved, -value)
+            self.values[code] = value + step
+            moved += step
+        return moved
+
+    def _shift_column(self, call: ast.AST, delta: int) -> int:
+        if not (isinstance(call, ast.Call) and call.func.id == "total" and not call.keywords):  # type: ignore[attr-defined]
+            return 0
+        column = call.args[1].value  # type: ignore[attr-defined]
+        moved = 0
+        for row in self.ledgers.get(call.args[0].id, []):  # type: ignore[attr-defined]
+            value = row.get(column)
+            if isinstance(value, int) and moved != delta:
+                step = max(delta - moved, -value)
+                row[column] = value + step
+                moved += step
+        return moved
 
 
-def _pinned_to_ledgers(form: Form) -> dict[str, str]:
-    """Indicators that a rule sets equal to a ledger count: the repair never moves them."""
+def _terms(node: ast.AST) -> list[ast.AST]:
+    """Terms of a sum of names and ledger totals; [] for anything else."""
+    if isinstance(node, ast.Name | ast.Call):
+        return [node]
+    if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Add):
+        left, right = _terms(node.left), _terms(node.right)
+        return left + right if left and right else []
+    return []
+
+
+def _pinned_to_ledgers(form: Form) -> dict[str, tuple[str, ast.AST]]:
+    """Indicators that a rule sets equal to a ledger count: the rule's id and that count."""
     pinned = {}
     for rule in form.rules:
         body = rule.expr.tree.body
-        if (
-            isinstance(body, ast.Compare)
-            and len(body.ops) == 1
-            and isinstance(body.ops[0], ast.Eq)
-            and rule.expr.ledgers
-        ):
-            for side in (body.left, body.comparators[0]):
-                if isinstance(side, ast.Name):
-                    pinned[side.id] = rule.id
-    return pinned
-
-
-def _satisfy(node: ast.AST, values: dict, fixed: set, lookup, ledgers) -> bool:
-    """Change one indicator not in `fixed` so that `node` holds; True if something changed."""
-    if isinstance(node, ast.BoolOp):
-        if isinstance(node.op, ast.Or):
-            return _satisfy(node.values[-1], values, fixed, lookup, ledgers)
-        return any(
-            _satisfy(v, values, fixed, lookup, ledgers)
-            for v in node.values
-            if not _holds(v, lookup, ledgers)
+        conjuncts = (
+            body.values if isinstance(body, ast.BoolOp) and isinstance(body.op, ast.And) else [body]
         )
-    if not isinstance(node, ast.Compare):
-        return False
-    sides = [node.left, *node.comparators]
-    for op, left, right in zip(node.ops, sides, sides[1:], strict=False):
-        if _holds(ast.Compare(left=left, ops=[op], comparators=[right]), lookup, ledgers):
-            continue
-        for target, other, flipped in ((left, right, False), (right, left, True)):
-            try:
-                wanted = _fit(op, int(evaluate_node(other, lookup, ledgers.get)), flipped)
-                current = int(evaluate_node(target, lookup, ledgers.get))
-            except (Skip, TypeError, ValueError):
+        for node in conjuncts:
+            if not (
+                isinstance(node, ast.Compare)
+                and len(node.ops) == 1
+                and isinstance(node.ops[0], ast.Eq)
+            ):
                 continue
-            if _shift(target, wanted - current, values, fixed):
-                return True
-    return False
-
-
-def _shift(node: ast.AST, delta: int, values: dict, fixed: set) -> bool:
-    """Move a plain name, alone or as a term of a sum, by `delta` (never below 0)."""
-    terms = _sum_terms(node)
-    for term in terms or []:
-        if term.id not in fixed and isinstance(values.get(term.id), int):
-            if values[term.id] + delta >= 0:
-                values[term.id] += delta
-                return True
-    return False
-
-
-def _sum_terms(node: ast.AST) -> list[ast.Name] | None:
-    if isinstance(node, ast.Name):
-        return [node]
-    if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Add):
-        left, right = _sum_terms(node.left), _sum_terms(node.right)
-        if left is not None and right is not None:
-            return left + right
-    return None
+            sides = (node.left, node.comparators[0])
+            for side, other in (sides, sides[::-1]):
+                if isinstance(side, ast.Name) and isinstance(other, ast.Call):
+                    pinned[side.id] = (rule.id, other)
+    return pinned
 
 
 def _fit(op: ast.cmpop, other: int, flipped: bool) -> int:
@@ -239,10 +303,3 @@ def _fit(op: ast.cmpop, other: int, flipped: bool) -> int:
     if wants_greater:
         return other + (1 if strict else 0)
     return max(0, other - (1 if strict else 0))
-
-
-def _holds(node: ast.AST, lookup, ledgers) -> bool:
-    try:
-        return bool(evaluate(Expr("", ast.Expression(body=node), (), ()), lookup, ledgers.get))
-    except Skip:
-        return True

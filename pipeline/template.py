@@ -18,9 +18,8 @@ from .outfiles import atomic_output
 
 CODE_LIST_SHEET = "代码表"
 INSTRUCTIONS_SHEET = "填报说明"
-LEDGER_ROWS = (
-    500  # pre-made, unlocked rows per ledger table (a protected sheet cannot grow a table)
-)
+# Pre-made, unlocked rows per ledger table: a protected sheet cannot grow a table.
+LEDGER_ROWS = 500
 PRESET_COVER = {"PERIOD", "PERIOD_TYPE", "PERIOD_START", "PERIOD_END"}  # fixed for the round
 FIXED_CREATED = dt.datetime(2022, 1, 1)  # pinned so the same definition gives the same file
 WORKBOOK_OPTIONS = {

@@ -42,7 +42,7 @@ def _fill(sub: Submission, raw: RawSubmission, form: Form, registry: Registry) -
                 sub.values[ind.code] = _typed_value(ind, cell, form, registry, sub.problems)
     for ind in form.indicators:
         if ind.derived is not None:
-            sub.values[ind.code] = _derived_value(ind, sub.values)
+            sub.values[ind.code] = form.derived_value(ind.code, sub.values)
     _identify(sub, raw, form, registry)
     for ledger in form.ledgers:
         sub.ledgers[ledger.id] = _read_ledger(ledger, raw.ledgers.get(ledger.id), form, sub)
@@ -178,13 +178,6 @@ def _show(value: object) -> str:
     if isinstance(value, tuple):
         return "、".join(str(v) for v in value)
     return str(value)
-
-
-def _derived_value(ind: Indicator, values: dict[str, object]) -> int | None:
-    """Totals are recomputed, never read: a formula cell's cached value may be stale."""
-    parts = [values.get(code) for code in ind.parts]
-    present = [p for p in parts if isinstance(p, int)]
-    return sum(present) if present else None
 
 
 # Identification

@@ -87,6 +87,8 @@ def indicators(data) -> list:
         (lambda d: d["rules"].append({"id": "V2", "expr": "__import__('os')", "message": "m"}), "表达式无效"),
         (lambda d: d["rules"].append({"id": "V1", "expr": "DISC_A > 0", "message": "m"}), "规则编号 V1 重复"),
         (lambda d: d["rules"].append({"id": "V2", "expr": "DISC_A > 0", "severity": "fatal", "message": "m"}), "severity"),
+        (lambda d: d["rules"].append({"id": "V2", "expr": "DISC_TOTAL == DISC_B + DISC_A", "message": "m"}), "重复了合计的计算公式"),
+        (lambda d: indicators(d).append({"code": "X_Y", "label": "甲", "derived": "DISC_A + X_Y"}), "循环引用"),
         (lambda d: d["ledgers"][0]["columns"].append({"key": "kind", "label": "别名"}), "列键 kind 重复"),
         (lambda d: d["sections"][1].update(sheet="一/二"), "工作表名“一/二”无效"),
         (lambda d: d["sections"].reverse(), "第一个 section 必须是封面"),
