@@ -28,6 +28,9 @@ WORKBOOK_OPTIONS = {
     "strings_to_numbers": False,
 }
 INPUT_COLUMN = 4  # column E on statistics sheets
+INSTRUCTION_CHARS_PER_LINE = 80  # Chinese characters across the merged instruction row
+LINE_HEIGHT = 15  # points per wrapped line
+NUMBERED = set("一二三四五六七八九十")  # instruction lines that carry their own numbering
 AGGREGATION_LABEL = {
     "sum": "求和",
     "max": "取最大值",
@@ -69,6 +72,7 @@ class _TemplateWriter:
         )
         self.group = add({"bold": True, "bg_color": "#F2F2F2"})
         self.text = add({"text_wrap": True, "valign": "top", "border": 1})
+        self.wrapped = add({"text_wrap": True, "valign": "top"})
         self.code = add({"font_color": "#7F7F7F", "border": 1, "valign": "top"})
         self.input = add({"locked": False, "bg_color": "#FFF2CC", "border": 1})
         self.input_date = add(
@@ -94,6 +98,8 @@ class _TemplateWriter:
         for ws, ledger in zip(ledgers, self.form.ledgers, strict=True):
             self._write_ledger(ws, ledger)
         sheets[0].activate()
+        for ws in self.wb.worksheets():
+            print_setup(ws)
 
     # Code lists
 
@@ -129,7 +135,9 @@ class _TemplateWriter:
         )
         row = 3
         for number, line in enumerate(self.form.instructions, start=1):
-            ws.write_string(row, 0, f"{number}. {line}")
+            text = line if line[:1] in NUMBERED else f"{number}. {line}"
+            ws.merge_range(row, 0, row, 7, text, self.wrapped)
+            _fit_row(ws, row, (text, 2 * INSTRUCTION_CHARS_PER_LINE))
             row += 1
         row += 1
         ws.write_string(row, 0, "指标说明", self.title)
@@ -163,6 +171,7 @@ class _TemplateWriter:
                 ],
                 self.text,
             )
+            _fit_row(ws, row, (ind.label, 40), (ind.note, 60))
         row += 2
         ws.write_string(row, 0, "台账说明", self.title)
         for ledger in self.form.ledgers:
@@ -172,6 +181,7 @@ class _TemplateWriter:
             ws.write_row(
                 row, 0, [ledger.id, ledger.title, "", "", "", "", ledger.sheet, note], self.text
             )
+            _fit_row(ws, row, (note, 60))
         ws.set_column(0, 0, 26)
         ws.set_column(1, 1, 40)
         ws.set_column(2, 6, 11)
@@ -195,6 +205,7 @@ class _TemplateWriter:
             else:
                 self._write_input(ws, row, 1, ind)
             ws.write_string(row, 2, ind.note or "", self.text)
+            _fit_row(ws, row, (ind.note, 50))
             self.wb.define_name(ind.code, self._ref(ws, row, 1))
             row += 1
         row += 1
@@ -253,6 +264,7 @@ class _TemplateWriter:
             else:
                 self._write_input(ws, row, INPUT_COLUMN, ind)
             ws.write_string(row, 5, ind.note, self.text)
+            _fit_row(ws, row, (ind.label, 46), (ind.note, 50))
             self.wb.define_name(ind.code, self._ref(ws, row, INPUT_COLUMN))
             row += 1
         ws.set_column(0, 0, 6)
@@ -359,3 +371,22 @@ class _TemplateWriter:
     @staticmethod
     def _ref(ws, row: int, col: int) -> str:
         return f"={quote_sheetname(ws.get_name())}!{xl_rowcol_to_cell(row, col, True, True)}"
+
+
+def print_setup(ws) -> None:
+    """A4 landscape, one page wide: the sheets are printed and signed in offices."""
+    ws.set_paper(9)
+    ws.set_landscape()
+    ws.fit_to_pages(1, 0)
+
+
+def _fit_row(ws, row: int, *texts: tuple[str, int]) -> None:
+    """Row height for wrapped text: spreadsheet programs do not grow rows when opening a file."""
+    lines = max(_display_width(text) // max(width - 2, 1) + 1 for text, width in texts)
+    if lines > 1:
+        ws.set_row(row, LINE_HEIGHT * lines)
+
+
+def _display_width(text: str) -> int:
+    """Width in column units: a Chinese character takes two."""
+    return sum(2 if ord(ch) > 0x2E80 else 1 for ch in text)

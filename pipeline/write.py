@@ -14,7 +14,7 @@ from .definition import Form, Registry
 from .outfiles import atomic_output
 from .problems import SEVERITY_LABEL, Problem
 from .submission import STATUS_LABEL, Status, Submission
-from .template import AGGREGATION_LABEL, FIXED_CREATED, WORKBOOK_OPTIONS
+from .template import AGGREGATION_LABEL, FIXED_CREATED, WORKBOOK_OPTIONS, print_setup
 
 MISSING = "未报送"
 EXCEL_MAX_TEXT = 32767  # characters per cell
@@ -52,6 +52,8 @@ def write_consolidated(
         writer.status()
         writer.problems()
         writer.about(run)
+        for name in ("汇总", "报送情况", "审核问题", "说明"):
+            print_setup(workbook.get_worksheet_by_name(name))
         workbook.close()
     return path
 
