@@ -13,6 +13,7 @@ from pathlib import Path
 import xlsxwriter
 from xlsxwriter.utility import quote_sheetname, xl_rowcol_to_cell
 
+from . import styles
 from .definition import BOOL_CHOICES, Form, Indicator, Ledger, Registry, choices_for
 from .outfiles import atomic_output
 
@@ -59,18 +60,10 @@ class _TemplateWriter:
     def __init__(self, workbook: xlsxwriter.Workbook, form: Form, registry: Registry):
         self.wb, self.form, self.registry = workbook, form, registry
         add = workbook.add_format
-        self.title = add({"bold": True, "font_size": 14})
-        self.subtitle = add({"italic": True, "font_color": "#595959"})
-        self.header = add(
-            {
-                "bold": True,
-                "bg_color": "#D9E1F2",
-                "border": 1,
-                "text_wrap": True,
-                "valign": "vcenter",
-            }
-        )
-        self.group = add({"bold": True, "bg_color": "#F2F2F2"})
+        self.title = add(styles.TITLE)
+        self.subtitle = add(styles.NOTE)
+        self.header = add(styles.HEADER)
+        self.group = add(styles.SECTION)
         self.text = add({"text_wrap": True, "valign": "top", "border": 1})
         self.wrapped = add({"text_wrap": True, "valign": "top"})
         self.code = add({"font_color": "#7F7F7F", "border": 1, "valign": "top"})
@@ -80,7 +73,7 @@ class _TemplateWriter:
         )
         self.preset = add({"bg_color": "#EDEDED", "border": 1})
         self.preset_date = add({"bg_color": "#EDEDED", "border": 1, "num_format": "yyyy-mm-dd"})
-        self.derived = add({"bg_color": "#E2EFDA", "border": 1, "bold": True})
+        self.derived = add(styles.TOTAL | {"border": 1})
         self.ledger_cell = add({"locked": False})
         self.ledger_date = add({"locked": False, "num_format": "yyyy-mm-dd"})
         self.list_ranges: dict[str, str] = {}

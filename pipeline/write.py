@@ -9,6 +9,7 @@ from pathlib import Path
 
 import xlsxwriter
 
+from . import styles
 from .consolidate import UNIT_COLUMNS, Consolidation
 from .definition import Form, Registry
 from .outfiles import atomic_output
@@ -70,21 +71,12 @@ class _Writer:
         self.wb, self.form, self.registry, self.result = wb, form, registry, result
         self.submissions = submissions
         add = wb.add_format
-        self.title = add({"bold": True, "font_size": 14})
-        self.note = add({"italic": True, "font_color": "#595959"})
-        self.header = add(
-            {
-                "bold": True,
-                "bg_color": "#D9E1F2",
-                "border": 1,
-                "text_wrap": True,
-                "valign": "vcenter",
-                "align": "center",
-            }
-        )
-        self.section = add({"bold": True, "bg_color": "#F2F2F2"})
+        self.title = add(styles.TITLE)
+        self.note = add(styles.NOTE)
+        self.header = add(styles.HEADER | {"align": "center"})
+        self.section = add(styles.SECTION)
         self.number = add({"num_format": "#,##0"})
-        self.subtotal = add({"bold": True, "bg_color": "#E2EFDA", "num_format": "#,##0"})
+        self.subtotal = add(styles.TOTAL | {"num_format": "#,##0"})
         self.date = add({"num_format": "yyyy-mm-dd"})
         self.datetime = add({"num_format": "yyyy-mm-dd hh:mm:ss"})
         self.error = add({"font_color": "#C00000"})
