@@ -14,7 +14,7 @@ from pathlib import Path
 import click
 
 from .definition import DefinitionError, Form, Registry, as_json, load_form, load_registry
-from .run import RunResult, run_consolidation
+from .run import NoProgress, RunResult, run_consolidation
 from .submission import Status
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -142,25 +142,31 @@ def consolidate_folder(
         click.echo(f"错误：输出位置“{safe(str(out_dir))}”不是文件夹", err=True)
         sys.exit(EXIT_USAGE)
 
-    def progress(entries):
-        entries = list(entries)
-        if quiet or len(entries) < PROGRESS_THRESHOLD:
-            return entries
-        return _bar(entries)
-
+    progress = NoProgress() if quiet else BarProgress()
     result = run_consolidation(inbox, out_dir, form, registry, str(units_path), progress)
     print_summary(result, registry)
     return result
 
 
-def _bar(entries):
-    with click.progressbar(
-        entries,
-        label="读取报表",
-        file=sys.stderr,
-        item_show_func=lambda e: safe(e.name)[:30] if e else "",
-    ) as bar:
-        yield from bar
+class BarProgress:
+    """A progress bar on stderr, only when there are enough files for it to matter."""
+
+    def __init__(self) -> None:
+        self.bar = None
+
+    def start(self, total: int) -> None:
+        if total >= PROGRESS_THRESHOLD:
+            self.bar = click.progressbar(length=total, label="读取报表", file=sys.stderr)
+            self.bar.__enter__()
+
+    def advance(self, entry) -> None:
+        if self.bar is not None:
+            self.bar.update(1)
+
+    def finish(self) -> None:
+        if self.bar is not None:
+            self.bar.__exit__(None, None, None)
+            self.bar = None
 
 
 def print_summary(result: RunResult, registry: Registry) -> None:

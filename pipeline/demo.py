@@ -45,7 +45,7 @@ def make_demo_inbox(form: Form, registry: Registry, inbox: Path) -> dict[str, St
     (inbox / f"~${_short(units[1])}.xlsx").write_bytes(b"\x00lock")
     expected[f"~${_short(units[1])}.xlsx"] = Status.IGNORED
     (inbox / "报送通知.docx").write_bytes(b"PK\x03\x04 not a workbook")
-    expected["报送通知.docx"] = Status.IGNORED
+    expected["报送通知.docx"] = Status.REJECTED
     return expected
 
 

@@ -13,6 +13,8 @@ import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from .submission import ErrorValue, NoCachedValue
+
 BLANK_CHARS = " \t\r\n\u00a0\u3000\u200b\ufeff"
 MASK = re.compile(r"^[*＊×xX]+$")
 VAGUE_WORDS = ("若干", "多次", "数次", "几", "约", "左右", "余", "多")
@@ -80,6 +82,18 @@ class Normalized:
 BLANK = Normalized()
 
 
+def _unreadable_cell(raw: object) -> Normalized | None:
+    """Error values and formulas without a result are problems at their cell, never blanks."""
+    if isinstance(raw, ErrorValue):
+        return Normalized(advice=f"单元格是错误值 {raw.code}，请改正公式或直接填写数字")
+    if isinstance(raw, NoCachedValue):
+        return Normalized(
+            advice="单元格是公式但文件中没有计算结果（保存文件的软件没有重新计算），"
+            "请在 Excel 或 WPS 中打开后保存再报送，或直接填写数值"
+        )
+    return None
+
+
 def clean_text(raw: object) -> str:
     return str(raw).strip(BLANK_CHARS)
 
@@ -96,6 +110,8 @@ def is_blank(raw: object) -> bool:
 
 
 def to_int(raw: object) -> Normalized:
+    if (marker := _unreadable_cell(raw)) is not None:
+        return marker
     if is_blank(raw):
         return BLANK
     if isinstance(raw, bool):
@@ -176,6 +192,8 @@ def parse_chinese_numeral(text: str) -> int | None:
 
 def to_date(raw: object, year: int | None = None) -> Normalized:
     """A date from a date cell, an Excel serial, or text; `year` completes '3月5日'."""
+    if (marker := _unreadable_cell(raw)) is not None:
+        return marker
     if is_blank(raw):
         return BLANK
     if isinstance(raw, dt.datetime):
@@ -218,6 +236,8 @@ def _date_from_parts(year: int, month: int, day: int, how: str) -> Normalized:
 
 
 def to_text(raw: object) -> Normalized:
+    if (marker := _unreadable_cell(raw)) is not None:
+        return marker
     if is_blank(raw):
         return BLANK
     if isinstance(raw, float) and raw.is_integer():
@@ -229,6 +249,8 @@ def to_text(raw: object) -> Normalized:
 
 def to_bool(raw: object) -> Normalized:
     """'是' / '否' (the template's dropdown); checkbox booleans and common spellings too."""
+    if (marker := _unreadable_cell(raw)) is not None:
+        return marker
     if is_blank(raw):
         return BLANK
     if isinstance(raw, bool):
@@ -250,6 +272,8 @@ MULTI_SEPARATORS = re.compile(r"[、，,；;／/\s]+")
 
 def to_choice(raw: object, choices: Sequence[str], multi: bool = False) -> Normalized:
     """One of `choices` (or several, for multi columns), matched after width folding."""
+    if (marker := _unreadable_cell(raw)) is not None:
+        return marker
     if is_blank(raw):
         return BLANK
     text = to_text(raw).value

@@ -61,6 +61,11 @@ CATALOGUE: dict[str, tuple[Severity, str]] = {
         Severity.ERROR,
         "找不到指标“{label}”（{code}）的填报单元格，模板结构可能被改动。请使用下发的模板填报",
     ),
+    "NAMES_LOST": (
+        Severity.WARNING,
+        "文件中没有模板的名称定义（可能是把数据复制到了新的工作簿），已按指标编码列和封面项目读取。"
+        "请使用下发的模板填报",
+    ),
     "LEDGER_MISSING": (
         Severity.ERROR,
         "找不到台账“{label}”（表格 {code}）。请使用下发的模板填报，不要删除台账表格",
@@ -117,6 +122,8 @@ CATALOGUE: dict[str, tuple[Severity, str]] = {
         Severity.ERROR,
         "“{label}”的值“{value}”不在可选项中。可选：{choices}",
     ),
+    "CELL_ERROR_VALUE": (Severity.ERROR, "“{label}”是错误值 {value}。{advice}"),
+    "FORMULA_NOT_CALCULATED": (Severity.ERROR, "“{label}”{advice}"),
     "VALUE_NOT_BOOL": (Severity.ERROR, "“{label}”应填“是”或“否”，实际为“{value}”"),
     "SELF_FILLED_BY_SUBORDINATE": (
         Severity.WARNING,

@@ -8,22 +8,41 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Protocol
 
 from .consolidate import Consolidation, accepted, consolidate, settle_duplicates
 from .definition import Form, Registry
-from .intake import Entry, discover, file_sha256, read_workbook
+from .intake import Entry, discover, file_sha256
 from .outfiles import atomic_output
 from .problems import make_problem
 from .submission import Status, Submission
-from .validate import validate
+from .workers import check_all, failed, unchanged
 from .write import RunInfo, consolidated_filename, write_consolidated
 
 MANIFEST_NAME = "manifest.json"
 
-Progress = Callable[[Iterable[Entry]], Iterable[Entry]]
+
+class Progress(Protocol):
+    """Told how many files will be read, then once per file read."""
+
+    def start(self, total: int) -> None: ...
+
+    def advance(self, entry: Entry) -> None: ...
+
+    def finish(self) -> None: ...
+
+
+class NoProgress:
+    def start(self, total: int) -> None:
+        pass
+
+    def advance(self, entry: Entry) -> None:
+        pass
+
+    def finish(self) -> None:
+        pass
 
 
 @dataclass
@@ -43,35 +62,54 @@ class RunResult:
 
 
 def read_inbox(
-    inbox: Path, form: Form, registry: Registry, progress: Progress = lambda entries: entries
+    inbox: Path, form: Form, registry: Registry, progress: Progress | None = None
 ) -> list[Submission]:
-    entries = discover(inbox)
+    """Every entry of the inbox as a Submission, in file-name order."""
+    progress = progress or NoProgress()
     submissions: list[Submission] = []
+    jobs = []
     seen: dict[str, str] = {}  # sha256 -> first file with that content
-    for entry in progress(entries):
-        submissions.append(_read_entry(entry, form, registry, seen))
+    for entry in discover(inbox):
+        if not entry.readable:
+            submissions.append(_skipped(entry))
+            continue
+        sha256 = file_sha256(entry.path)
+        if sha256 in seen:
+            submissions.append(_duplicate(entry, sha256, seen[sha256]))
+            continue
+        seen[sha256] = entry.name
+        jobs.append((entry, sha256))
+    progress.start(len(jobs))
+    try:
+        entries = {entry.name: entry for entry, _ in jobs}
+        for sub in check_all(jobs, form, registry, progress.advance):
+            if not unchanged(entries[sub.file]):
+                sub = failed(sub.file, sub.sha256, sub.mtime, STILL_WRITING)
+            submissions.append(sub)
+    finally:
+        progress.finish()
+    submissions.sort(key=lambda s: s.file)
     settle_duplicates(submissions)
     return submissions
 
 
-def _read_entry(entry: Entry, form: Form, registry: Registry, seen: dict[str, str]) -> Submission:
-    mtime = entry.path.lstat().st_mtime
-    if not entry.readable:
-        sub = Submission(file=entry.name, sha256="", mtime=mtime, reason=entry.reason)
-        code = "FILE_WRONG_FORMAT" if entry.rejected else "FILE_IGNORED"
-        sub.problems.append(make_problem(code, reason=entry.reason, file=entry.name))
-        sub.status = Status.REJECTED if entry.rejected else Status.IGNORED
-        return sub
-    sha256 = file_sha256(entry.path)
-    if sha256 in seen:
-        reason = f"与文件“{seen[sha256]}”内容完全相同，只计一次"
-        sub = Submission(
-            file=entry.name, sha256=sha256, mtime=mtime, reason=reason, status=Status.IGNORED
-        )
-        sub.problems.append(make_problem("FILE_DUPLICATE", other=seen[sha256], file=entry.name))
-        return sub
-    seen[sha256] = entry.name
-    return validate(read_workbook(entry.path, form, sha256), form, registry)
+STILL_WRITING = "文件在读取期间发生了变化（可能仍在复制或保存），请稍后重新运行汇总"
+
+
+def _skipped(entry: Entry) -> Submission:
+    sub = Submission(file=entry.name, sha256="", mtime=entry.mtime, reason=entry.reason)
+    code = "FILE_WRONG_FORMAT" if entry.rejected else "FILE_IGNORED"
+    sub.problems.append(make_problem(code, reason=entry.reason, file=entry.name))
+    sub.status = Status.REJECTED if entry.rejected else Status.IGNORED
+    return sub
+
+
+def _duplicate(entry: Entry, sha256: str, first: str) -> Submission:
+    reason = f"与文件“{first}”内容完全相同，只计一次"
+    sub = Submission(file=entry.name, sha256=sha256, mtime=entry.mtime, reason=reason,
+                     status=Status.IGNORED)  # fmt: skip
+    sub.problems.append(make_problem("FILE_DUPLICATE", other=first, file=entry.name))
+    return sub
 
 
 def run_consolidation(
@@ -80,7 +118,7 @@ def run_consolidation(
     form: Form,
     registry: Registry,
     registry_file: str = "",
-    progress: Progress = lambda e: e,
+    progress: Progress | None = None,
 ) -> RunResult:
     started = dt.datetime.now().replace(microsecond=0)
     submissions = read_inbox(inbox, form, registry, progress)

@@ -27,6 +27,20 @@ STATUS_LABEL = {
 
 
 @dataclass(frozen=True, slots=True)
+class ErrorValue:
+    """A cell holding an Excel error (#DIV/0!, #REF!, #N/A …)."""
+
+    code: str
+
+
+@dataclass(frozen=True, slots=True)
+class NoCachedValue:
+    """A formula cell saved without its result (by a program that does not recalculate)."""
+
+    formula: str
+
+
+@dataclass(frozen=True, slots=True)
 class RawValue:
     """A cell value as the reader returned it, with where it was found."""
 

@@ -15,7 +15,7 @@ from .definition import REGISTRY_LISTS, Column, Form, Indicator, Ledger, Registr
 from .normalize import Normalized, to_bool, to_choice, to_date, to_int, to_text
 from .problems import Problem, Severity, make_problem
 from .rules import Skip, describe_sides, evaluate
-from .submission import RawLedger, RawSubmission, RawValue, Submission
+from .submission import ErrorValue, NoCachedValue, RawLedger, RawSubmission, RawValue, Submission
 
 IDENTITY_CODES = ("UNIT_CODE", "UNIT_NAME")
 
@@ -143,7 +143,10 @@ def _value_problems(
     kind: str, result: Normalized, label: str, raw: object, where: dict[str, str]
 ) -> Iterator[Problem]:
     shown = _show(raw)
-    if result.advice:
+    if isinstance(raw, ErrorValue | NoCachedValue):
+        code = "CELL_ERROR_VALUE" if isinstance(raw, ErrorValue) else "FORMULA_NOT_CALCULATED"
+        yield make_problem(code, label=label, value=shown, advice=result.advice, **where)
+    elif result.advice:
         yield make_problem(
             NOT_READABLE[kind],
             label=label,
@@ -173,6 +176,10 @@ def _bound_problems(
 def _show(value: object) -> str:
     if value is None:
         return ""
+    if isinstance(value, ErrorValue):
+        return value.code
+    if isinstance(value, NoCachedValue):
+        return f"={value.formula}"
     if isinstance(value, dt.datetime | dt.date):
         return value.strftime("%Y-%m-%d")
     if isinstance(value, tuple):

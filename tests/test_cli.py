@@ -60,7 +60,8 @@ def test_empty_inbox_writes_outputs_and_lists_missing_units(tmp_path, registry) 
         ("截断.xlsx", b"PK\x03\x04\x14\x00\x00\x00", "rejected"),
         ("其实是网页.xlsx", b"<html><body>error</body></html>", "rejected"),
         ("旧格式.xls", b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\x00" * 100, "rejected"),
-        ("照片.jpg", b"\xff\xd8\xff", "ignored"),
+        ("照片.jpg", b"\xff\xd8\xff", "rejected"),
+        ("系统文件", b"x", "rejected"),
     ],
 )
 def test_bad_files_are_reported_not_raised(

@@ -83,7 +83,7 @@ def test_manifest_accounts_for_every_file(run) -> None:
     assert set(status) == set(run["before"])
     assert status["城西水厂.xlsx"] == "rejected"
     assert status["a_新版.xlsx"] == "accepted" and status["z_旧版.xlsx"] == "superseded"
-    assert status["~$LJ000 报表.xlsx"] == "ignored" and status["说明.txt"] == "ignored"
+    assert status["~$LJ000 报表.xlsx"] == "ignored" and status["说明.txt"] == "rejected"
     assert all(status[f"{c} 报表.xlsx"] == "accepted" for c in CLEAN)
     reasons = {f["name"]: f["reason"] for f in manifest["files"]}
     assert "EDU_CG_STUDY" not in reasons["城西水厂.xlsx"] and "*" in reasons["城西水厂.xlsx"]

@@ -16,8 +16,15 @@ PURE = [
     "validate",
     "consolidate",
     "sample",
+    "extract",
 ]
-ONLY_HERE = {"openpyxl": {"intake", "fill"}, "xlsxwriter": {"template", "write"}, "click": {"cli"}}
+ONLY_HERE = {
+    "openpyxl": {"fill", "feedback"},
+    "xlsxwriter": {"template", "write"},
+    "click": {"cli"},
+    "xlrd": {"xls_reader"},
+    "pebble": {"workers"},
+}
 
 
 def imports_of(module: str) -> set[str]:

@@ -1,0 +1,142 @@
+"""Find the form's values in a workbook's cells. Pure: readers hand over plain data.
+
+Values are located by defined name and ledgers by table, which survive inserted rows, moved
+blocks and renamed sheets. When a workbook has lost them (values pasted into a fresh
+workbook, or a legacy .xls without tables) the template's own layout is the fallback: the
+indicator-code column on the statistics sheets, the label column on the cover, and the
+ledger header row; the return then carries a warning saying so.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from .definition import Form
+from .limits import MAX_ROWS_READ
+from .problems import make_problem
+from .submission import RawLedger, RawSubmission, RawValue
+
+Cell = tuple[int, int]  # 1-based (row, column)
+
+
+@dataclass
+class WorkbookData:
+    """What a reader found: names, tables and the cells it was asked for."""
+
+    names: dict[str, tuple[str, int, int]] = field(default_factory=dict)  # name -> sheet, row, col
+    tables: dict[str, tuple[str, int, int, int, int]] = field(
+        default_factory=dict
+    )  # id -> sheet, r1, c1, r2, c2
+    cells: dict[str, dict[Cell, object]] = field(default_factory=dict)  # sheet -> cell -> value
+    complete: bool = False  # every cell of every sheet was read (fallback is possible)
+
+
+def a1(row: int, col: int) -> str:
+    """'E5' for row 5, column 5 (both 1-based)."""
+    return column_letters(col) + str(row)
+
+
+def column_letters(col: int) -> str:
+    letters = ""
+    while col:
+        col, rest = divmod(col - 1, 26)
+        letters = chr(65 + rest) + letters
+    return letters
+
+
+def extract(data: WorkbookData, form: Form, raw: RawSubmission) -> None:
+    """Fill `raw.values` and `raw.ledgers` from the workbook data."""
+    for name, (sheet, row, col) in data.names.items():
+        value = data.cells.get(sheet, {}).get((row, col))
+        raw.values[name] = RawValue(value, sheet, a1(row, col))
+    if data.complete and _names_lost(data, form):
+        raw.values.update(_values_by_layout(data, form))
+        if "FORM_ID" in raw.values:
+            raw.problems.append(make_problem("NAMES_LOST"))
+    for ledger in form.ledgers:
+        where = data.tables.get(ledger.id)
+        if where is None and data.complete:
+            where = _find_header(data, [c.label for c in ledger.columns], ledger.sheet)
+        if where is not None:
+            raw.ledgers[ledger.id] = _ledger(data, ledger.id, where)
+
+
+def _names_lost(data: WorkbookData, form: Form) -> bool:
+    return "FORM_ID" not in data.names or not any(i.code in data.names for i in form.indicators)
+
+
+# Ledgers
+
+
+def _ledger(data: WorkbookData, ledger_id: str, where: tuple[str, int, int, int, int]) -> RawLedger:
+    sheet, top, left, bottom, right = where
+    cells = data.cells.get(sheet, {})
+    columns: dict[str, str] = {}
+    for col in range(left, right + 1):
+        label = cells.get((top, col))
+        if isinstance(label, str) and label.strip() and label.strip() not in columns:
+            columns[label.strip()] = column_letters(col)
+    letters = {label: _column_number(letter) for label, letter in columns.items()}
+    rows = []
+    for row in range(top + 1, top + 1 + MAX_ROWS_READ):
+        values = {label: cells.get((row, col)) for label, col in letters.items()}
+        if all(_blank(v) for v in values.values()):
+            if row > bottom:
+                break  # below the table, the first blank row ends it
+            continue
+        rows.append((row, values))
+    return RawLedger(ledger_id, sheet, columns, tuple(rows))
+
+
+def _column_number(letters: str) -> int:
+    number = 0
+    for ch in letters:
+        number = number * 26 + ord(ch) - 64
+    return number
+
+
+def _blank(value: object) -> bool:
+    return value is None or (isinstance(value, str) and not value.strip())
+
+
+def _find_header(
+    data: WorkbookData, labels: list[str], preferred_sheet: str
+) -> tuple[str, int, int, int, int] | None:
+    """A row holding every label of a ledger (the preferred sheet first)."""
+    wanted = set(labels)
+    sheets = sorted(data.cells, key=lambda s: s != preferred_sheet)
+    for sheet in sheets:
+        by_row: dict[int, dict[str, int]] = {}
+        for (row, col), value in data.cells[sheet].items():
+            if isinstance(value, str) and value.strip() in wanted:
+                by_row.setdefault(row, {})[value.strip()] = col
+        for row in sorted(by_row):
+            found = by_row[row]
+            if set(found) == wanted:
+                return sheet, row, min(found.values()), row, max(found.values())
+    return None
+
+
+# Values by the template's layout
+
+
+def _values_by_layout(data: WorkbookData, form: Form) -> dict[str, RawValue]:
+    """Indicator codes in a column, the value under the "填报值" header of that sheet; cover
+    labels with the value beside them."""
+    codes = {i.code for i in form.indicators}
+    labels = {i.label: i.code for i in form.cover.indicators}
+    labels.update({"表样标识": "FORM_ID", "表样版本": "FORM_VERSION"})
+    found: dict[str, RawValue] = {}
+    for sheet, cells in data.cells.items():
+        value_col = next(
+            (c for (_, c), v in cells.items() if isinstance(v, str) and v.strip() == "填报值"), None
+        )
+        for (row, col), value in cells.items():
+            if not isinstance(value, str):
+                continue
+            text = value.strip().removesuffix("（必填）")
+            if text in codes and value_col is not None and text not in found:
+                found[text] = RawValue(cells.get((row, value_col)), sheet, a1(row, value_col))
+            elif text in labels and labels[text] not in found:
+                found[labels[text]] = RawValue(cells.get((row, col + 1)), sheet, a1(row, col + 1))
+    return found

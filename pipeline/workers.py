@@ -1,0 +1,119 @@
+"""Read and check returns in worker processes, so that a hang or a crash costs one file.
+
+Each worker has an address-space and CPU limit (limits.py); each file a wall-clock budget.
+pebble's ProcessPool replaces a worker that timed out or died, and reports which task it
+was running, which concurrent.futures' pool cannot do (one dead worker breaks the pool).
+"""
+
+from __future__ import annotations
+
+import concurrent.futures
+import os
+import resource
+from collections.abc import Callable, Iterable, Iterator
+from pathlib import Path
+
+from pebble import ProcessExpired, ProcessPool
+
+from . import limits
+from .definition import Form, Registry
+from .intake import Entry, read_return
+from .problems import make_problem
+from .submission import Submission
+from .validate import validate
+
+TASKS_PER_WORKER = 200  # recycle workers so that the CPU limit applies per batch of files
+
+_form: Form | None = None
+_registry: Registry | None = None
+
+
+def _start_worker(form: Form, registry: Registry) -> None:
+    global _form, _registry
+    _form, _registry = form, registry
+    _limit(resource.RLIMIT_AS, limits.WORKER_MEMORY_BYTES)
+    _limit(resource.RLIMIT_CPU, limits.WORKER_CPU_SECONDS)
+
+
+def _limit(kind: int, value: int) -> None:
+    soft, hard = resource.getrlimit(kind)
+    if hard != resource.RLIM_INFINITY:
+        value = min(value, hard)
+    resource.setrlimit(kind, (value, hard))
+
+
+def check_return(path: str, sha256: str, mtime: float) -> Submission:
+    """Read and validate one file (runs in a worker)."""
+    assert _form is not None and _registry is not None
+    try:
+        raw = read_return(Path(path), _form, sha256, mtime)
+    except MemoryError:
+        return failed(
+            Path(path).name, sha256, mtime, "文件过大，读取时超出内存限制，不是正常的报表"
+        )
+    return validate(raw, _form, _registry)
+
+
+def failed(name: str, sha256: str, mtime: float, reason: str) -> Submission:
+    sub = Submission(file=name, sha256=sha256, mtime=mtime)
+    sub.problems.append(make_problem("FILE_UNREADABLE", reason=reason, file=name))
+    sub.settle_status()
+    return sub
+
+
+Job = tuple[Entry, str]  # an inbox entry and its sha256
+
+
+def check_all(
+    jobs: list[Job],
+    form: Form,
+    registry: Registry,
+    on_done: Callable[[Entry], None] = lambda e: None,
+) -> Iterator[Submission]:
+    """Submissions for the jobs, in completion order."""
+    if not jobs:
+        return
+    workers = max(1, min(os.cpu_count() or 1, len(jobs)))
+    with ProcessPool(
+        max_workers=workers,
+        max_tasks=TASKS_PER_WORKER,
+        initializer=_start_worker,
+        initargs=(form, registry),
+    ) as pool:
+        futures = {
+            pool.schedule(
+                check_return,
+                args=(str(entry.path), sha256, entry.mtime),
+                timeout=limits.SECONDS_PER_FILE,
+            ): (entry, sha256)
+            for entry, sha256 in jobs
+        }
+        for future in concurrent.futures.as_completed(futures):
+            entry, sha256 = futures[future]
+            on_done(entry)
+            yield _outcome(future, entry, sha256)
+
+
+def _outcome(future, entry: Entry, sha256: str) -> Submission:
+    try:
+        return future.result()
+    except concurrent.futures.TimeoutError:
+        reason = f"读取超时（超过 {limits.SECONDS_PER_FILE} 秒），文件可能异常，请重新保存后报送"
+    except ProcessExpired:
+        reason = "读取时程序异常退出（文件可能损坏或过大），请用 Excel 或 WPS 重新保存后报送"
+    except Exception as exc:  # noqa: BLE001 - a bug must cost one file, not the run
+        reason = f"程序内部错误（{type(exc).__name__}: {exc}），请将此文件提交给技术支持"
+    return failed(entry.name, sha256, entry.mtime, reason)
+
+
+def in_order(submissions: Iterable[Submission]) -> list[Submission]:
+    return sorted(submissions, key=lambda s: s.file)
+
+
+def unchanged(entry: Entry) -> bool:
+    """The file was not rewritten while it was read (a unit's upload still in progress)."""
+    try:
+        info = entry.path.lstat()
+    except OSError:
+        return False
+    return info.st_size == entry.size and info.st_mtime == entry.mtime

@@ -1,0 +1,79 @@
+"""Read a legacy .xls (BIFF8) return: our template saved by WPS or Excel 2003.
+
+xlrd reads the whole workbook; defined names survive the BIFF format but tables do not, so
+extract.py finds each ledger by its header row.
+"""
+
+from __future__ import annotations
+
+import xlrd
+
+from . import limits
+from .extract import WorkbookData
+from .submission import ErrorValue
+from .xlsx_reader import ReadError
+
+
+def read_xls(path: str) -> WorkbookData:
+    try:
+        book = xlrd.open_workbook(path, on_demand=True)
+    except (xlrd.XLRDError, ValueError, IndexError, KeyError, AssertionError, EOFError) as exc:
+        raise ReadError(
+            "无法识别的 Excel 97-2003 文件，请用 Excel 或 WPS 另存为 .xlsx 后报送"
+        ) from exc
+    try:
+        return _read(book)
+    finally:
+        book.release_resources()
+
+
+def _read(book) -> WorkbookData:
+    if book.nsheets > limits.MAX_SHEETS:
+        raise ReadError(f"工作表过多（{book.nsheets} 个），不是正常的报表")
+    data = WorkbookData(complete=True)
+    budget = limits.MAX_CELLS_READ
+    for index in range(book.nsheets):
+        sheet = book.get_sheet(index)
+        if sheet.nrows > limits.MAX_ROWS_READ:
+            raise ReadError(f"工作表行数过多（超过 {limits.MAX_ROWS_READ} 行），不是正常的报表")
+        budget -= sheet.nrows * sheet.ncols
+        if budget < 0:
+            raise ReadError("单元格数量过多，不是正常的报表")
+        cells = {}
+        for row in range(sheet.nrows):
+            for col in range(sheet.ncols):
+                value = _value(sheet.cell(row, col), book.datemode)
+                if value is not None:
+                    cells[(row + 1, col + 1)] = value
+        data.cells[sheet.name] = cells
+    names = [sheet.name for sheet in (book.get_sheet(i) for i in range(book.nsheets))]
+    for name in book.name_obj_list:
+        if name.builtin or name.name in data.names and name.scope != -1:
+            continue
+        try:
+            sheet, row_low, _, col_low, _ = name.area2d(clipped=False)
+        except (xlrd.XLRDError, AttributeError, IndexError, TypeError, ValueError):
+            continue  # a name that is not a cell reference (a constant, or #REF!)
+        data.names[name.name] = (names[sheet.number], row_low + 1, col_low + 1)
+    return data
+
+
+def _value(cell, datemode: int) -> object:
+    kind = cell.ctype
+    if kind in (xlrd.XL_CELL_EMPTY, xlrd.XL_CELL_BLANK):
+        return None
+    if kind == xlrd.XL_CELL_TEXT:
+        return cell.value[: limits.MAX_TEXT_CHARS]
+    if kind == xlrd.XL_CELL_NUMBER:
+        return int(cell.value) if float(cell.value).is_integer() else cell.value
+    if kind == xlrd.XL_CELL_DATE:
+        try:
+            moment = xlrd.xldate.xldate_as_datetime(cell.value, datemode)
+        except (xlrd.xldate.XLDateError, OverflowError, ValueError):
+            return cell.value
+        return moment.date() if moment.hour == moment.minute == moment.second == 0 else moment
+    if kind == xlrd.XL_CELL_BOOLEAN:
+        return bool(cell.value)
+    if kind == xlrd.XL_CELL_ERROR:
+        return ErrorValue(xlrd.error_text_from_code.get(cell.value, "#错误"))
+    return None
