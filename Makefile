@@ -6,7 +6,7 @@ INBOX ?= inbox
 OUT ?= output
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test consolidate template spec lint format clean
+.PHONY: demo test consolidate check template spec lint format clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -22,6 +22,10 @@ demo: $(STAMP)
 consolidate: $(STAMP)
 	@mkdir -p $(INBOX)
 	$(PY) -m pipeline consolidate $(INBOX) --out $(OUT)
+
+## 只审核报表并生成反馈表，不汇总（make check FILES="文件或文件夹 …"，默认审核 inbox/）
+check: $(STAMP)
+	$(PY) -m pipeline check $(or $(FILES),$(INBOX)) --out $(OUT)
 
 ## 重新生成下发模板 input_templates/*.xlsx
 template: $(STAMP)

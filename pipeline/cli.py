@@ -7,6 +7,7 @@ configuration error.
 from __future__ import annotations
 
 import json
+import os
 import sys
 import unicodedata
 from pathlib import Path
@@ -14,13 +15,16 @@ from pathlib import Path
 import click
 
 from .definition import DefinitionError, Form, Registry, as_json, load_form, load_registry
-from .run import NoProgress, RunResult, run_consolidation
-from .submission import Status
+from .feedback import xml_is_guarded
+from .intake import entries_for
+from .problems import SEVERITY_LABEL
+from .run import NoProgress, RunResult, check_entries, run_consolidation, write_feedbacks
+from .submission import STATUS_LABEL, Status
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_FORM = PROJECT_ROOT / "input_templates" / "form.yaml"
 DEFAULT_UNITS = PROJECT_ROOT / "input_templates" / "units.csv"
-EXIT_OK, EXIT_REJECTED, EXIT_USAGE = 0, 3, 2
+EXIT_OK, EXIT_REJECTED, EXIT_USAGE, EXIT_BUG = 0, 3, 2, 1
 PROGRESS_THRESHOLD = 10  # files; fewer finish before a bar would be useful
 
 CONTEXT_SETTINGS = {"help_option_names": ["-h", "--help"]}
@@ -62,6 +66,12 @@ def safe(text: str) -> str:
 @click.group(context_settings=CONTEXT_SETTINGS)
 def cli() -> None:
     """党风廉政建设统计报表：生成模板、审核报表、汇总。"""
+    if not xml_is_guarded():
+        click.echo(
+            "配置错误：缺少 defusedxml 软件包，不能安全地读取工作簿。请重新安装（make test）。",
+            err=True,
+        )
+        sys.exit(EXIT_USAGE)
 
 
 @cli.command()
@@ -188,6 +198,47 @@ def print_summary(result: RunResult, registry: Registry) -> None:
         click.echo(f"未收到有效报表的单位 {len(result.missing)} 个：{names}")
     click.echo(f"汇总表：{result.workbook}")
     click.echo(f"文件清单：{result.manifest}")
+    if result.feedback:
+        click.echo(f"反馈表 {len(result.feedback)} 份：{result.feedback[0].parent}")
+
+
+@cli.command()
+@click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.option(
+    "--out",
+    "out_dir",
+    type=click.Path(path_type=Path),
+    default=Path("output"),
+    show_default=True,
+    help="反馈表写到这个文件夹下的“反馈”子文件夹",
+)
+@click.option("--quiet", "-q", is_flag=True, help="不显示进度条")
+@definition_options
+def check(
+    paths: tuple[Path, ...], out_dir: Path, quiet: bool, form_path: Path, units_path: Path
+) -> None:
+    """只审核报表（文件或文件夹），列出问题并生成反馈表，不汇总。
+
+    \b
+    示例：python -m pipeline check inbox/城东水厂.xlsx
+    """
+    form, registry = load_definition(form_path, units_path)
+    missing = [p for p in paths if not p.exists() and not p.is_symlink()]
+    if missing:
+        click.echo(f"错误：找不到“{safe(str(missing[0]))}”", err=True)
+        sys.exit(EXIT_USAGE)
+    progress = NoProgress() if quiet else BarProgress()
+    subs = check_entries(entries_for(list(paths)), form, registry, progress)
+    feedback = write_feedbacks(subs, out_dir, form)
+    for sub in subs:
+        counts = f"错误 {sub.errors} 处，警告 {sub.warnings} 处"
+        click.echo(f"{safe(sub.file)}：{STATUS_LABEL[sub.status]}（{counts}）")
+        for problem in sub.problems:
+            where = f"{problem.sheet}!{problem.cell} " if problem.cell else ""
+            click.echo(f"  [{SEVERITY_LABEL[problem.severity]}] {where}{problem.message}")
+    for path in feedback:
+        click.echo(f"反馈表：{path}")
+    sys.exit(EXIT_REJECTED if any(s.status is Status.REJECTED for s in subs) else EXIT_OK)
 
 
 @cli.command()
@@ -231,4 +282,10 @@ def demo(inbox: Path, out_dir: Path, quiet: bool, form_path: Path, units_path: P
 
 
 def main() -> None:
-    cli(prog_name="python -m pipeline")
+    try:
+        cli(prog_name="python -m pipeline")
+    except Exception as exc:  # a bug: say so plainly; the traceback only on request
+        click.echo(f"程序内部错误：{type(exc).__name__}: {exc}。请联系技术支持。", err=True)
+        if os.environ.get("PIPELINE_DEBUG"):
+            raise
+        sys.exit(EXIT_BUG)

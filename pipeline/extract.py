@@ -128,15 +128,15 @@ def _values_by_layout(data: WorkbookData, form: Form) -> dict[str, RawValue]:
     labels.update({"表样标识": "FORM_ID", "表样版本": "FORM_VERSION"})
     found: dict[str, RawValue] = {}
     for sheet, cells in data.cells.items():
-        value_col = next(
-            (c for (_, c), v in cells.items() if isinstance(v, str) and v.strip() == "填报值"), None
-        )
+        headers = {v.strip(): c for (_, c), v in cells.items() if isinstance(v, str)}
+        value_col = headers.get("填报值")  # statistics sheets: 指标编码 … 填报值
+        is_cover = "填写内容" in headers  # the cover: 项目 | 填写内容
         for (row, col), value in cells.items():
             if not isinstance(value, str):
                 continue
             text = value.strip().removesuffix("（必填）")
             if text in codes and value_col is not None and text not in found:
                 found[text] = RawValue(cells.get((row, value_col)), sheet, a1(row, value_col))
-            elif text in labels and labels[text] not in found:
+            elif is_cover and text in labels and labels[text] not in found:
                 found[labels[text]] = RawValue(cells.get((row, col + 1)), sheet, a1(row, col + 1))
     return found

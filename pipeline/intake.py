@@ -41,13 +41,21 @@ class Entry:
 def discover(inbox: Path) -> list[Entry]:
     """Every entry of the inbox, sorted by name; nothing is followed or opened."""
     with os.scandir(inbox) as scan:
-        entries = [_classify(item) for item in scan]
+        entries = [classify(Path(item.path), item.stat(follow_symlinks=False)) for item in scan]
     return sorted(entries, key=lambda e: e.name)
 
 
-def _classify(item: os.DirEntry) -> Entry:
-    name, path = item.name, Path(item.path)
-    info = item.stat(follow_symlinks=False)
+def entries_for(paths: list[Path]) -> list[Entry]:
+    """Entries for files and folders named on a command line (folders are listed, not walked)."""
+    entries = []
+    for path in paths:
+        info = path.lstat()
+        entries.extend(discover(path) if stat.S_ISDIR(info.st_mode) else [classify(path, info)])
+    return entries
+
+
+def classify(path: Path, info: os.stat_result) -> Entry:
+    name = path.name
     mode, lower = info.st_mode, name.lower()
     facts = {"size": info.st_size, "mtime": info.st_mtime}
     if stat.S_ISLNK(mode):

@@ -90,7 +90,7 @@ CATALOGUE: dict[str, tuple[Severity, str]] = {
     # Values
     "VALUE_REQUIRED": (
         Severity.ERROR,
-        "“{label}”不能为空。未发生请填 0（空白表示不适用，本项必须填写）",
+        "“{label}”不能为空。{hint}",
     ),
     "VALUE_NOT_INTEGER": (
         Severity.ERROR,

@@ -8,12 +8,13 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
 
 from .consolidate import Consolidation, accepted, consolidate, settle_duplicates
 from .definition import Form, Registry
+from .feedback import write_feedback
 from .intake import Entry, discover, file_sha256
 from .outfiles import atomic_output
 from .problems import make_problem
@@ -52,6 +53,7 @@ class RunResult:
     workbook: Path
     manifest: Path
     missing: list[str]  # registered unit codes without an accepted return
+    feedback: list[Path] = field(default_factory=list)
 
     @property
     def clean(self) -> bool:
@@ -65,11 +67,18 @@ def read_inbox(
     inbox: Path, form: Form, registry: Registry, progress: Progress | None = None
 ) -> list[Submission]:
     """Every entry of the inbox as a Submission, in file-name order."""
+    return check_entries(discover(inbox), form, registry, progress)
+
+
+def check_entries(
+    found: list[Entry], form: Form, registry: Registry, progress: Progress | None = None
+) -> list[Submission]:
+    """A Submission for every entry: read and checked, or skipped with a reason."""
     progress = progress or NoProgress()
     submissions: list[Submission] = []
     jobs = []
     seen: dict[str, str] = {}  # sha256 -> first file with that content
-    for entry in discover(inbox):
+    for entry in found:
         if not entry.readable:
             submissions.append(_skipped(entry))
             continue
@@ -81,14 +90,16 @@ def read_inbox(
         jobs.append((entry, sha256))
     progress.start(len(jobs))
     try:
-        entries = {entry.name: entry for entry, _ in jobs}
-        for sub in check_all(jobs, form, registry, progress.advance):
-            if not unchanged(entries[sub.file]):
+        for entry, sub in check_all(jobs, form, registry, progress.advance):
+            if not unchanged(entry):
                 sub = failed(sub.file, sub.sha256, sub.mtime, STILL_WRITING)
             submissions.append(sub)
     finally:
         progress.finish()
-    submissions.sort(key=lambda s: s.file)
+    paths = {entry.name: str(entry.path) for entry in found}
+    for sub in submissions:
+        sub.source = paths.get(sub.file, "")
+    submissions.sort(key=lambda s: (s.file, s.source))
     settle_duplicates(submissions)
     return submissions
 
@@ -133,8 +144,25 @@ def run_consolidation(
         RunInfo(started=started, inbox=str(inbox), registry_file=registry_file),
     )
     missing = [u.code for u in registry.units if u.code not in result.units]
-    manifest = write_manifest(outdir / MANIFEST_NAME, form, submissions, workbook, missing, started)
-    return RunResult(submissions, result, workbook, manifest, missing)
+    feedback = write_feedbacks(submissions, outdir, form)
+    manifest = write_manifest(
+        outdir / MANIFEST_NAME, form, submissions, workbook, missing, started, feedback
+    )
+    return RunResult(submissions, result, workbook, manifest, missing, feedback)
+
+
+def write_feedbacks(submissions: list[Submission], outdir: Path, form: Form) -> list[Path]:
+    """A feedback workbook for every return with errors or warnings (not for files that are
+    not spreadsheets at all: there is nobody to send those back to)."""
+    wanted = (Status.REJECTED, Status.ACCEPTED_WITH_WARNINGS)
+    return [
+        write_feedback(sub, Path(sub.source), outdir, form)
+        for sub in submissions
+        if sub.status in wanted
+        and sub.source
+        and Path(sub.source).is_file()
+        and not any(p.code == "FILE_WRONG_FORMAT" for p in sub.problems)
+    ]
 
 
 def manifest_data(
@@ -143,6 +171,7 @@ def manifest_data(
     workbook: Path,
     missing: list[str],
     started: dt.datetime,
+    feedback: list[Path] = (),
 ) -> dict:
     return {
         "form": {"id": form.id, "version": form.version, "title": form.title},
@@ -161,7 +190,11 @@ def manifest_data(
             for s in submissions
         ],
         "missing_units": missing,
-        "outputs": {"consolidated": workbook.name, "manifest": MANIFEST_NAME},
+        "outputs": {
+            "consolidated": workbook.name,
+            "manifest": MANIFEST_NAME,
+            "feedback": [f"{p.parent.name}/{p.name}" for p in feedback],
+        },
     }
 
 
@@ -172,8 +205,9 @@ def write_manifest(
     workbook: Path,
     missing: list[str],
     started: dt.datetime,
+    feedback: list[Path] = (),
 ) -> Path:
-    data = manifest_data(form, submissions, workbook, missing, started)
+    data = manifest_data(form, submissions, workbook, missing, started, feedback)
     with atomic_output(path) as tmp:
         tmp.write_text(json.dumps(data, ensure_ascii=False, indent=2), encoding="utf-8")
     return path

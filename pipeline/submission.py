@@ -87,6 +87,7 @@ class Submission:
     problems: list[Problem] = field(default_factory=list)
     status: Status = Status.ACCEPTED
     reason: str = ""  # one line, for rejected / ignored / superseded
+    source: str = ""  # the file's path, for feedback workbooks (never written to outputs)
 
     @property
     def errors(self) -> int:

@@ -15,6 +15,7 @@ from xlsxwriter.utility import quote_sheetname, xl_rowcol_to_cell
 
 from . import styles
 from .definition import BOOL_CHOICES, Form, Indicator, Ledger, Registry, choices_for
+from .layout import row_height
 from .outfiles import atomic_output
 
 CODE_LIST_SHEET = "代码表"
@@ -30,7 +31,6 @@ WORKBOOK_OPTIONS = {
 }
 INPUT_COLUMN = 4  # column E on statistics sheets
 INSTRUCTION_CHARS_PER_LINE = 80  # Chinese characters across the merged instruction row
-LINE_HEIGHT = 15  # points per wrapped line
 NUMBERED = set("一二三四五六七八九十")  # instruction lines that carry their own numbering
 AGGREGATION_LABEL = {
     "sum": "求和",
@@ -374,12 +374,6 @@ def print_setup(ws) -> None:
 
 
 def _fit_row(ws, row: int, *texts: tuple[str, int]) -> None:
-    """Row height for wrapped text: spreadsheet programs do not grow rows when opening a file."""
-    lines = max(_display_width(text) // max(width - 2, 1) + 1 for text, width in texts)
-    if lines > 1:
-        ws.set_row(row, LINE_HEIGHT * lines)
-
-
-def _display_width(text: str) -> int:
-    """Width in column units: a Chinese character takes two."""
-    return sum(2 if ord(ch) > 0x2E80 else 1 for ch in text)
+    height = row_height(*texts)
+    if height:
+        ws.set_row(row, height)

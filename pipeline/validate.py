@@ -23,7 +23,7 @@ IDENTITY_CODES = ("UNIT_CODE", "UNIT_NAME")
 def validate(raw: RawSubmission, form: Form, registry: Registry) -> Submission:
     sub = Submission(file=raw.file, sha256=raw.sha256, mtime=raw.mtime)
     sub.problems.extend(p.located(file=raw.file) for p in raw.problems)
-    if not raw.problems:
+    if not any(p.severity is Severity.ERROR for p in raw.problems):
         structural = list(_check_structure(raw, form))
         sub.problems.extend(structural)
         if not structural:
@@ -111,7 +111,9 @@ def _typed_value(
         return None
     if result.value is None:
         if ind.required:
-            problems.append(make_problem("VALUE_REQUIRED", label=ind.label, **where))
+            problems.append(
+                make_problem("VALUE_REQUIRED", label=ind.label, hint=_hint(ind.type), **where)
+            )
         return None
     problems.extend(_bound_problems(result.value, ind.min, ind.max, ind.label, where))
     return result.value
@@ -160,6 +162,12 @@ def _value_problems(
         yield make_problem(
             code, label=label, value=shown, result=_show(result.value), how=result.coerced, **where
         )
+
+
+def _hint(kind: str) -> str:
+    if kind == "int":
+        return "未发生请填 0（空白表示不适用，本项必须填写）"
+    return "请填写" if kind in ("text", "date") else "请从下拉列表选择"
 
 
 def _bound_problems(
@@ -313,7 +321,9 @@ def _ledger_value(
         return None
     if result.value is None:
         if column.required:
-            sub.problems.append(make_problem("VALUE_REQUIRED", label=label, **where))
+            sub.problems.append(
+                make_problem("VALUE_REQUIRED", label=label, hint=_hint(column.type), **where)
+            )
         return None
     sub.problems.extend(_bound_problems(result.value, column.min, column.max, label, where))
     if column.in_period and isinstance(result.value, dt.date):

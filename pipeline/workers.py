@@ -10,7 +10,7 @@ from __future__ import annotations
 import concurrent.futures
 import os
 import resource
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 from pebble import ProcessExpired, ProcessPool
@@ -69,8 +69,8 @@ def check_all(
     form: Form,
     registry: Registry,
     on_done: Callable[[Entry], None] = lambda e: None,
-) -> Iterator[Submission]:
-    """Submissions for the jobs, in completion order."""
+) -> Iterator[tuple[Entry, Submission]]:
+    """(entry, submission) for the jobs, in completion order."""
     if not jobs:
         return
     workers = max(1, min(os.cpu_count() or 1, len(jobs)))
@@ -91,7 +91,7 @@ def check_all(
         for future in concurrent.futures.as_completed(futures):
             entry, sha256 = futures[future]
             on_done(entry)
-            yield _outcome(future, entry, sha256)
+            yield entry, _outcome(future, entry, sha256)
 
 
 def _outcome(future, entry: Entry, sha256: str) -> Submission:
@@ -104,10 +104,6 @@ def _outcome(future, entry: Entry, sha256: str) -> Submission:
     except Exception as exc:  # noqa: BLE001 - a bug must cost one file, not the run
         reason = f"程序内部错误（{type(exc).__name__}: {exc}），请将此文件提交给技术支持"
     return failed(entry.name, sha256, entry.mtime, reason)
-
-
-def in_order(submissions: Iterable[Submission]) -> list[Submission]:
-    return sorted(submissions, key=lambda s: s.file)
 
 
 def unchanged(entry: Entry) -> bool:

@@ -1,0 +1,175 @@
+"""Feedback workbooks: the unit's own workbook (a copy, never the original) with each problem
+cell filled red (error) or yellow (warning) and commented, and a first sheet 审核意见 listing
+every problem with a link to its cell. The unit fixes it and sends it back.
+
+Nothing active from the input survives into the copy: formulas other than the template's own
+totals are replaced by their cached values, hyperlinks, external links and foreign defined
+names are dropped, and macros are never kept (the copy is always .xlsx).
+"""
+
+from __future__ import annotations
+
+import warnings
+from pathlib import Path
+
+import openpyxl
+from openpyxl.cell.cell import MergedCell
+from openpyxl.comments import Comment
+from openpyxl.styles import Alignment, Font, PatternFill
+from openpyxl.worksheet.hyperlink import Hyperlink
+
+from .definition import Form
+from .layout import row_height
+from .outfiles import atomic_output
+from .problems import SEVERITY_LABEL, Problem, Severity
+from .sniff import sniff
+from .submission import Submission
+
+FEEDBACK_FOLDER = "反馈"
+FEEDBACK_SHEET = "审核意见"
+FILL = {
+    Severity.ERROR: PatternFill("solid", fgColor="FFC7CE"),
+    Severity.WARNING: PatternFill("solid", fgColor="FFEB9C"),
+}
+HEADERS = ["序号", "严重程度", "工作表", "单元格", "指标", "问题说明", "填写值"]
+WIDTHS = [6, 9, 22, 8, 26, 80, 18]
+FILE_LEVEL = {"FILE_UNREADABLE", "FILE_WRONG_FORMAT", "FORM_NOT_TEMPLATE", "FORM_WRONG_ID"}
+
+
+def xml_is_guarded() -> bool:
+    """openpyxl refuses XML entities only when defusedxml is installed (RELIABILITY.md)."""
+    return bool(openpyxl.DEFUSEDXML)
+
+
+def feedback_name(sub: Submission) -> str:
+    who = (
+        f"{sub.unit_code}_{sub.unit_name}" if sub.unit_code else f"未识别单位_{Path(sub.file).stem}"
+    )
+    return f"{who}_审核意见.xlsx"
+
+
+def write_feedback(sub: Submission, source: Path, outdir: Path, form: Form) -> Path:
+    path = outdir / FEEDBACK_FOLDER / _safe_file_name(feedback_name(sub))
+    copy_original = sniff(str(source)).format == "xlsx" and not any(
+        p.code in FILE_LEVEL for p in sub.problems
+    )
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # openpyxl warns about extensions it drops
+        workbook = _clean_copy(source, form) if copy_original else openpyxl.Workbook()
+    if not copy_original:
+        workbook.remove(workbook.active)
+    if copy_original:
+        _mark_cells(workbook, sub.problems)
+    _problem_sheet(workbook, sub, linked=copy_original)
+    with atomic_output(path) as tmp:
+        workbook.save(tmp)
+    return path
+
+
+def _clean_copy(source: Path, form: Form) -> openpyxl.Workbook:
+    formulas = openpyxl.load_workbook(source, keep_vba=False, keep_links=False)
+    cached = openpyxl.load_workbook(source, data_only=True, keep_links=False, read_only=True)
+    ours = _template_formulas(formulas, form)
+    for ws in formulas.worksheets:
+        values = cached[ws.title] if ws.title in cached.sheetnames else None
+        for row in ws.iter_rows():
+            for cell in row:
+                if isinstance(cell, MergedCell):
+                    continue
+                cell.hyperlink = None
+                if cell.data_type == "f" or not isinstance(
+                    cell.value, str | int | float | type(None)
+                ):
+                    if (ws.title, cell.coordinate) in ours:
+                        cell.value = ours[(ws.title, cell.coordinate)]
+                    else:
+                        cell.value = values[cell.coordinate].value if values is not None else None
+        ws._hyperlinks = []
+    cached.close()
+    wanted = {i.code for i in form.indicators} | {"FORM_ID", "FORM_VERSION"}
+    for name in list(formulas.defined_names):
+        if name not in wanted:
+            del formulas.defined_names[name]
+    for ws in formulas.worksheets:
+        for name in list(ws.defined_names):
+            del ws.defined_names[name]
+    formulas._external_links = []
+    return formulas
+
+
+def _template_formulas(workbook: openpyxl.Workbook, form: Form) -> dict[tuple[str, str], str]:
+    """The template's own total formulas, rebuilt from the definition at their named cells."""
+    found = {}
+    for ind in form.indicators:
+        if ind.derived and ind.code in workbook.defined_names:
+            for sheet, ref in workbook.defined_names[ind.code].destinations:
+                found[(sheet, ref.replace("$", ""))] = "=" + "+".join(ind.parts)
+    return found
+
+
+def _mark_cells(workbook: openpyxl.Workbook, problems: list[Problem]) -> None:
+    by_cell: dict[tuple[str, str], list[Problem]] = {}
+    for problem in problems:
+        if problem.sheet in workbook.sheetnames and problem.cell:
+            by_cell.setdefault((problem.sheet, problem.cell), []).append(problem)
+    for (sheet, ref), found in by_cell.items():
+        try:
+            cell = workbook[sheet][ref]
+        except (ValueError, KeyError):
+            continue
+        worst = (
+            Severity.ERROR if any(p.severity is Severity.ERROR for p in found) else Severity.WARNING
+        )
+        cell.fill = FILL[worst]
+        text = "\n".join(f"【{SEVERITY_LABEL[p.severity]}】{p.message}" for p in found)
+        cell.comment = Comment(text[:2000], "审核意见", width=320, height=140)
+
+
+def _problem_sheet(workbook: openpyxl.Workbook, sub: Submission, linked: bool) -> None:
+    ws = workbook.create_sheet(FEEDBACK_SHEET, 0)
+    workbook.active = 0
+    for ws_other in workbook.worksheets[1:]:
+        ws_other.sheet_view.tabSelected = False
+    title = (
+        f"{sub.unit_name or sub.file} 报表审核意见：错误 {sub.errors} 处，警告 {sub.warnings} 处"
+    )
+    _text(ws.cell(1, 1), title).font = Font(bold=True, size=14)
+    _text(
+        ws.cell(2, 1), "红色单元格为错误（必须修改），黄色为警告（请核实）。改正后请整份重新报送。"
+    )
+    if not linked:
+        _text(
+            ws.cell(3, 1), f"原文件：{sub.file}（无法在原文件上标注，请按下列意见修改后重新报送）"
+        )
+    for col, (header, width) in enumerate(zip(HEADERS, WIDTHS, strict=True), start=1):
+        _text(ws.cell(4, col), header).font = Font(bold=True)
+        ws.column_dimensions[openpyxl.utils.get_column_letter(col)].width = width
+    for number, problem in enumerate(sub.problems, start=1):
+        row = 4 + number
+        values = [str(number), SEVERITY_LABEL[problem.severity], problem.sheet, problem.cell,
+                  problem.indicator, problem.message, problem.value]  # fmt: skip
+        for col, value in enumerate(values, start=1):
+            _text(ws.cell(row, col), value)
+        ws.cell(row, 6).alignment = Alignment(wrap_text=True, vertical="top")
+        ws.row_dimensions[row].height = row_height((problem.message, WIDTHS[5]))
+        ws.cell(row, 2).fill = FILL[problem.severity]
+        if linked and problem.sheet in workbook.sheetnames and problem.cell:
+            target = f"'{problem.sheet}'!{problem.cell}"
+            ws.cell(row, 4).hyperlink = Hyperlink(ref=f"D{row}", location=target)
+            ws.cell(row, 4).font = Font(color="0563C1", underline="single")
+    ws.freeze_panes = "A5"
+    ws.page_setup.orientation = "landscape"
+    ws.page_setup.paperSize = ws.PAPERSIZE_A4
+    ws.page_setup.fitToWidth, ws.page_setup.fitToHeight = 1, 0
+    ws.sheet_properties.pageSetUpPr.fitToPage = True
+
+
+def _text(cell, value: str):
+    """Always text: a value from an input that starts with '=' must not become a formula."""
+    cell.value = value
+    cell.data_type = "s"
+    return cell
+
+
+def _safe_file_name(name: str) -> str:
+    return "".join("_" if ch in '\\/:*?"<>|' or ord(ch) < 32 else ch for ch in name)
