@@ -17,6 +17,7 @@ from pipeline.cli import cli
 from pipeline.intake import discover
 from pipeline.run import check_entries
 from pipeline.submission import Status
+from pipeline.validate import validate
 from pipeline.xlsx_reader import ReadError, read_xlsx
 
 from . import badfiles
@@ -246,3 +247,47 @@ def test_hang_crash_and_memory_cost_one_file_each(
         subs[n].status is Status.REJECTED for n in ("hang.xlsx", "abort.xlsx", "greedy.xlsx")
     )
     assert subs["fine.xlsx"].status is Status.ACCEPTED
+
+
+def spin(path, form, sha256, mtime):
+    faulthandler.disable()
+    while True:  # burns CPU until the kernel's RLIMIT_CPU stops the worker
+        pass
+
+
+def test_cpu_limit_stops_a_runaway_worker(monkeypatch, form, registry, tmp_path) -> None:
+    (tmp_path / "spin.xlsx").write_bytes(b"spin")
+    monkeypatch.setattr(workers, "read_return", spin)
+    monkeypatch.setattr(limits, "WORKER_CPU_SECONDS", 1)
+    [sub] = check_entries(discover(tmp_path), form, registry)
+    assert sub.status is Status.REJECTED and "异常退出" in sub.reason
+
+
+def test_renamed_sheets_and_moved_cells_are_followed_by_name(
+    form, registry, good, tmp_path
+) -> None:
+    """Excel keeps defined names pointing at their cells when a sheet is renamed or rows are
+    inserted; the reader follows the names, not positions."""
+    import openpyxl
+
+    from pipeline.intake import read_return
+
+    book = openpyxl.load_workbook(good)
+    sheet, ref = next(iter(book.defined_names["EDU_CG_STUDY"].destinations))
+    ws = book[sheet]
+    value = ws[ref.replace("$", "")].value
+    ws.title = "学习教育（改名）"
+    ws["H40"] = value  # the value moved elsewhere, the name moved with it
+    for name in list(book.defined_names):
+        book.defined_names[name].attr_text = book.defined_names[name].attr_text.replace(
+            f"'{sheet}'", "'学习教育（改名）'"
+        )
+    book.defined_names["EDU_CG_STUDY"].attr_text = "'学习教育（改名）'!$H$40"
+    book.save(tmp_path / "moved.xlsx")
+    raw = read_return(tmp_path / "moved.xlsx", form, "", 0)
+    assert raw.values["EDU_CG_STUDY"].value == value
+    assert (raw.values["EDU_CG_STUDY"].sheet, raw.values["EDU_CG_STUDY"].cell) == (
+        "学习教育（改名）",
+        "H40",
+    )
+    assert validate(raw, form, registry).status is Status.ACCEPTED
