@@ -6,7 +6,7 @@ INBOX ?= inbox
 OUT ?= output
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test consolidate check template spec lint format clean
+.PHONY: demo test consolidate check template spec bench lint format clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -33,6 +33,11 @@ template: $(STAMP)
 
 spec: $(STAMP)
 	$(PY) -m pipeline spec
+
+## Performance: make bench N=1000 (not a test; prints a table and one JSON line)
+N ?= 1000
+bench: $(STAMP)
+	$(PY) -m pipeline bench --n $(N)
 
 ## Developer checks: lint + tests (CI runs this)
 test: $(STAMP)

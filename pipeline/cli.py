@@ -281,6 +281,39 @@ def demo(inbox: Path, out_dir: Path, quiet: bool, form_path: Path, units_path: P
     click.echo("演示完成：以上退回和警告均为示例中故意设置的典型错误。")
 
 
+@cli.command()
+@click.option("--n", "n", type=int, default=1000, show_default=True, help="生成的报表份数")
+@click.option(
+    "--keep",
+    "keep",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="把生成的报表和结果保留在这个文件夹（默认用完即删）",
+)
+@click.option(
+    "--form",
+    "form_path",
+    type=click.Path(path_type=Path),
+    default=DEFAULT_FORM,
+    show_default=True,
+    help="表样定义文件 (YAML)",
+)
+def bench(n: int, keep: Path | None, form_path: Path) -> None:
+    """性能测试：生成 N 份报表，比较本程序、朴素做法和理论下限的用时。
+
+    \b
+    示例：python -m pipeline bench --n 1000
+    """
+    from .bench import bench as run_bench
+
+    try:
+        form = load_form(form_path)
+    except DefinitionError as exc:
+        click.echo(f"配置错误：{exc}", err=True)
+        sys.exit(EXIT_USAGE)
+    run_bench(form, n, keep, echo=click.echo)
+
+
 def main() -> None:
     try:
         cli(prog_name="python -m pipeline")

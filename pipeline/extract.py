@@ -12,7 +12,6 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from .definition import Form
-from .limits import MAX_ROWS_READ
 from .problems import make_problem
 from .submission import RawLedger, RawSubmission, RawValue
 
@@ -77,12 +76,19 @@ def _ledger(data: WorkbookData, ledger_id: str, where: tuple[str, int, int, int,
         if isinstance(label, str) and label.strip() and label.strip() not in columns:
             columns[label.strip()] = column_letters(col)
     letters = {label: _column_number(letter) for label, letter in columns.items()}
+    wanted = set(letters.values())
+    filled = sorted({row for (row, col) in cells if row > top and col in wanted})
     rows = []
-    for row in range(top + 1, top + 1 + MAX_ROWS_READ):
+    expected = bottom + 1  # below the table, rows continue only while none is blank
+    for row in filled:
+        if row > bottom:
+            if row != expected:
+                break
+            expected += 1
         values = {label: cells.get((row, col)) for label, col in letters.items()}
         if all(_blank(v) for v in values.values()):
             if row > bottom:
-                break  # below the table, the first blank row ends it
+                break
             continue
         rows.append((row, values))
     return RawLedger(ledger_id, sheet, columns, tuple(rows))

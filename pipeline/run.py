@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import os
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
@@ -132,9 +134,12 @@ def run_consolidation(
     progress: Progress | None = None,
 ) -> RunResult:
     started = dt.datetime.now().replace(microsecond=0)
+    clock = [time.perf_counter()]
     submissions = read_inbox(inbox, form, registry, progress)
+    clock.append(time.perf_counter())
     chosen = accepted(submissions, registry)
     result = consolidate(chosen, form, registry)
+    clock.append(time.perf_counter())
     workbook = write_consolidated(
         outdir / consolidated_filename(form),
         form,
@@ -148,7 +153,27 @@ def run_consolidation(
     manifest = write_manifest(
         outdir / MANIFEST_NAME, form, submissions, workbook, missing, started, feedback
     )
+    clock.append(time.perf_counter())
+    if os.environ.get("PIPELINE_TIMINGS"):
+        _write_timings(Path(os.environ["PIPELINE_TIMINGS"]), clock, submissions)
     return RunResult(submissions, result, workbook, manifest, missing, feedback)
+
+
+def _write_timings(path: Path, clock: list[float], submissions: list[Submission]) -> None:
+    """Stage timings for `make bench`; worker time is split between reading and validating."""
+    reading, validating = (sum(s.timing[i] for s in submissions) for i in (0, 1))
+    read_wall = clock[1] - clock[0]
+    share = reading / (reading + validating) if reading + validating else 1.0
+    stages = {
+        "read_seconds": read_wall * share,
+        "validate_seconds": read_wall * (1 - share),
+        "consolidate_seconds": clock[2] - clock[1],
+        "write_seconds": clock[3] - clock[2],
+        "total_seconds": clock[3] - clock[0],
+        "worker_read_cpu_seconds": reading,
+        "worker_validate_cpu_seconds": validating,
+    }
+    path.write_text(json.dumps(stages), encoding="utf-8")
 
 
 def write_feedbacks(submissions: list[Submission], outdir: Path, form: Form) -> list[Path]:

@@ -88,6 +88,7 @@ class Submission:
     status: Status = Status.ACCEPTED
     reason: str = ""  # one line, for rejected / ignored / superseded
     source: str = ""  # the file's path, for feedback workbooks (never written to outputs)
+    timing: tuple[float, float] = (0.0, 0.0)  # seconds reading, seconds validating (benchmark)
 
     @property
     def errors(self) -> int:

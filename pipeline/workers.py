@@ -10,6 +10,7 @@ from __future__ import annotations
 import concurrent.futures
 import os
 import resource
+import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -45,13 +46,16 @@ def _limit(kind: int, value: int) -> None:
 def check_return(path: str, sha256: str, mtime: float) -> Submission:
     """Read and validate one file (runs in a worker)."""
     assert _form is not None and _registry is not None
+    started = time.perf_counter()
     try:
         raw = read_return(Path(path), _form, sha256, mtime)
     except MemoryError:
-        return failed(
-            Path(path).name, sha256, mtime, "文件过大，读取时超出内存限制，不是正常的报表"
-        )
-    return validate(raw, _form, _registry)
+        reason = "文件过大，读取时超出内存限制，不是正常的报表"
+        return failed(Path(path).name, sha256, mtime, reason)
+    read = time.perf_counter()
+    sub = validate(raw, _form, _registry)
+    sub.timing = (read - started, time.perf_counter() - read)
+    return sub
 
 
 def failed(name: str, sha256: str, mtime: float, reason: str) -> Submission:
