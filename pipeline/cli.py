@@ -18,7 +18,7 @@ from .definition import DefinitionError, Form, Registry, as_json, load_form, loa
 from .feedback import xml_is_guarded
 from .intake import entries_for
 from .problems import SEVERITY_LABEL
-from .run import NoProgress, RunResult, check_entries, run_consolidation, write_feedbacks
+from .run import NoProgress, RunResult, check_entries, finish_feedback, run_consolidation
 from .submission import STATUS_LABEL, Status
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -228,8 +228,8 @@ def check(
         click.echo(f"错误：找不到“{safe(str(missing[0]))}”", err=True)
         sys.exit(EXIT_USAGE)
     progress = NoProgress() if quiet else BarProgress()
-    subs = check_entries(entries_for(list(paths)), form, registry, progress)
-    feedback = write_feedbacks(subs, out_dir, form)
+    subs = check_entries(entries_for(list(paths)), form, registry, progress, out_dir)
+    feedback = finish_feedback(subs, out_dir)
     for sub in subs:
         counts = f"错误 {sub.errors} 处，警告 {sub.warnings} 处"
         click.echo(f"{safe(sub.file)}：{STATUS_LABEL[sub.status]}（{counts}）")

@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 
+import numpy as np
 import pandas as pd
 
 from .definition import Form, Indicator, Registry
@@ -76,50 +77,82 @@ def consolidate(subs: list[Submission], form: Form, registry: Registry) -> Conso
         columns=[i.code for i in indicators],
         dtype=object,
     )
+    numbers = _numbers(matrix, indicators)
+    position = {code: n for n, code in enumerate(codes)}
     registered = [u.code for u, _ in registry.tree_order()]
-    totals = _aggregate(matrix, indicators, registry.root.code, registered)
+    totals = _aggregate(
+        matrix, numbers, list(range(len(codes))), indicators, registry.root.code, len(registered)
+    )
     subtotals = {}
     for unit, _ in registry.tree_order():
         if registry.children(unit.code):
             subtree = registry.descendants(unit.code)
-            rows = matrix.loc[[c for c in codes if c in subtree]]
-            subtotals[unit.code] = _aggregate(rows, indicators, unit.code, subtree)
+            rows = [position[c] for c in subtree if c in position]
+            subtotals[unit.code] = _aggregate(
+                matrix, numbers, sorted(rows), indicators, unit.code, len(subtree)
+            )
     ledgers = {
         lg.id: _ledger_frame(lg.id, [c.key for c in lg.columns], subs) for lg in form.ledgers
     }
     return Consolidation(codes, matrix, totals, subtotals, ledgers)
 
 
+def _numbers(matrix: pd.DataFrame, indicators: tuple[Indicator, ...]) -> np.ndarray:
+    """Integer indicators as floats, NaN where blank (or not a number): one array for all sums."""
+    values = matrix.to_numpy()
+    numeric = np.full(values.shape, np.nan)
+    for col, ind in enumerate(indicators):
+        if ind.type == "int":
+            numeric[:, col] = [v if type(v) is int else np.nan for v in values[:, col]]
+    return numeric
+
+
 def _aggregate(
-    rows: pd.DataFrame, indicators: tuple[Indicator, ...], own: str, expected: list[str]
+    matrix: pd.DataFrame,
+    numbers: np.ndarray,
+    rows: list[int],
+    indicators: tuple[Indicator, ...],
+    own: str,
+    expected_units: int,
 ) -> dict[str, Total]:
+    """Totals over the given rows (units), every aggregation computed column-wise at once."""
+    block = numbers[rows] if rows else np.full((1, len(indicators)), np.nan)
+    present = ~np.isnan(block)
+    counts = present.sum(axis=0)
+    with np.errstate(all="ignore"):
+        sums = np.nansum(block, axis=0)
+        mins = np.where(counts > 0, np.nanmin(np.where(present, block, np.inf), axis=0), np.nan)
+        maxs = np.where(counts > 0, np.nanmax(np.where(present, block, -np.inf), axis=0), np.nan)
+    own_row = matrix.index.get_loc(own) if own in matrix.index else None
+    values = matrix.to_numpy()
     totals = {}
-    for ind in indicators:
-        column = rows[ind.code] if len(rows) else pd.Series(dtype=object)
-        present = column.dropna()
-        totals[ind.code] = _aggregate_one(ind, present, own, len(expected))
+    for col, ind in enumerate(indicators):
+        count = int(counts[col])
+        match ind.aggregation:
+            case "sum":
+                totals[ind.code] = Total(int(sums[col]) if count else None, count)
+            case "max":
+                totals[ind.code] = Total(int(maxs[col]) if count else None, count)
+            case "min":
+                if count < expected_units:
+                    note = f"有 {expected_units - count} 个单位未报或未填，不计算最小值"
+                    totals[ind.code] = Total(None, count, note)
+                else:
+                    totals[ind.code] = Total(int(mins[col]), count)
+            case "self":
+                value = values[own_row, col] if own_row is not None else None
+                known = isinstance(value, int)
+                totals[ind.code] = Total(value if known else None, int(known), "仅取本级填报值")
+            case _:
+                totals[ind.code] = _listed(ind, [values[r, col] for r in rows])
     return totals
 
 
-def _aggregate_one(ind: Indicator, present: pd.Series, own: str, expected_units: int) -> Total:
-    numbers = pd.to_numeric(present, errors="coerce").dropna() if ind.type == "int" else present
-    match ind.aggregation:
-        case "sum":
-            return Total(int(numbers.sum()) if len(numbers) else None, len(numbers))
-        case "max":
-            return Total(int(numbers.max()) if len(numbers) else None, len(numbers))
-        case "min":
-            if len(numbers) < expected_units:
-                missing = expected_units - len(numbers)
-                return Total(None, len(numbers), f"有 {missing} 个单位未报或未填，不计算最小值")
-            return Total(int(numbers.min()), len(numbers))
-        case "self":
-            value = present.get(own) if own in present.index else None
-            return Total(
-                None if value is None else int(value), 0 if value is None else 1, "仅取本级填报值"
-            )
+def _listed(ind: Indicator, column: list[object]) -> Total:
+    """Indicators that are not added up: how many units filled them in."""
+    present = [v for v in column if v is not None]
     if ind.type == "bool":
-        yes = int((present == "是").sum())
+        yes = sum(1 for v in present if v == "是")
         return Total(None, len(present), f"填“是”的单位 {yes} 个")
     return Total(None, len(present))
 

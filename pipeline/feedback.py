@@ -16,6 +16,7 @@ import openpyxl
 from openpyxl.cell.cell import MergedCell
 from openpyxl.comments import Comment
 from openpyxl.styles import Alignment, Font, PatternFill
+from openpyxl.worksheet.formula import ArrayFormula, DataTableFormula
 from openpyxl.worksheet.hyperlink import Hyperlink
 
 from .definition import Form
@@ -48,8 +49,22 @@ def feedback_name(sub: Submission) -> str:
     return f"{who}_审核意见.xlsx"
 
 
-def write_feedback(sub: Submission, source: Path, outdir: Path, form: Form) -> Path:
-    path = outdir / FEEDBACK_FOLDER / _safe_file_name(feedback_name(sub))
+def feedback_path(outdir: Path, sub: Submission) -> Path:
+    return outdir / FEEDBACK_FOLDER / _safe_file_name(feedback_name(sub))
+
+
+def staged_path(outdir: Path, sha256: str) -> Path:
+    """Where a worker writes a feedback workbook before the run knows which files count."""
+    return outdir / FEEDBACK_FOLDER / f".{sha256}.xlsx"
+
+
+def wants_feedback(sub: Submission) -> bool:
+    """Returns with problems get feedback; files that are not spreadsheets at all do not
+    (there is nobody to send those back to)."""
+    return bool(sub.problems) and not any(p.code == "FILE_WRONG_FORMAT" for p in sub.problems)
+
+
+def write_feedback(sub: Submission, source: Path, path: Path, form: Form) -> Path:
     copy_original = sniff(str(source)).format == "xlsx" and not any(
         p.code in FILE_LEVEL for p in sub.problems
     )
@@ -68,24 +83,34 @@ def write_feedback(sub: Submission, source: Path, outdir: Path, form: Form) -> P
 
 def _clean_copy(source: Path, form: Form) -> openpyxl.Workbook:
     formulas = openpyxl.load_workbook(source, keep_vba=False, keep_links=False)
-    cached = openpyxl.load_workbook(source, data_only=True, keep_links=False, read_only=True)
     ours = _template_formulas(formulas, form)
+    foreign = any(
+        _is_formula(cell) and (ws.title, cell.coordinate) not in ours
+        for ws in formulas.worksheets
+        for row in ws.iter_rows()
+        for cell in row
+    )
+    # Cached values are needed only for formulas that are not the template's own totals.
+    cached = (
+        openpyxl.load_workbook(source, data_only=True, keep_links=False, read_only=True)
+        if foreign
+        else None
+    )
     for ws in formulas.worksheets:
-        values = cached[ws.title] if ws.title in cached.sheetnames else None
+        values = cached[ws.title] if cached is not None and ws.title in cached.sheetnames else None
         for row in ws.iter_rows():
             for cell in row:
                 if isinstance(cell, MergedCell):
                     continue
                 cell.hyperlink = None
-                if cell.data_type == "f" or not isinstance(
-                    cell.value, str | int | float | type(None)
-                ):
+                if _is_formula(cell):
                     if (ws.title, cell.coordinate) in ours:
                         cell.value = ours[(ws.title, cell.coordinate)]
                     else:
                         cell.value = values[cell.coordinate].value if values is not None else None
         ws._hyperlinks = []
-    cached.close()
+    if cached is not None:
+        cached.close()
     wanted = {i.code for i in form.indicators} | {"FORM_ID", "FORM_VERSION"}
     for name in list(formulas.defined_names):
         if name not in wanted:
@@ -95,6 +120,10 @@ def _clean_copy(source: Path, form: Form) -> openpyxl.Workbook:
             del ws.defined_names[name]
     formulas._external_links = []
     return formulas
+
+
+def _is_formula(cell) -> bool:
+    return cell.data_type == "f" or isinstance(cell.value, ArrayFormula | DataTableFormula)
 
 
 def _template_formulas(workbook: openpyxl.Workbook, form: Form) -> dict[tuple[str, str], str]:

@@ -16,7 +16,7 @@ from typing import Protocol
 
 from .consolidate import Consolidation, accepted, consolidate, settle_duplicates
 from .definition import Form, Registry
-from .feedback import write_feedback
+from .feedback import FEEDBACK_FOLDER, feedback_path, staged_path
 from .intake import Entry, discover, file_sha256
 from .outfiles import atomic_output
 from .problems import make_problem
@@ -66,16 +66,25 @@ class RunResult:
 
 
 def read_inbox(
-    inbox: Path, form: Form, registry: Registry, progress: Progress | None = None
+    inbox: Path,
+    form: Form,
+    registry: Registry,
+    progress: Progress | None = None,
+    outdir: Path | None = None,
 ) -> list[Submission]:
     """Every entry of the inbox as a Submission, in file-name order."""
-    return check_entries(discover(inbox), form, registry, progress)
+    return check_entries(discover(inbox), form, registry, progress, outdir)
 
 
 def check_entries(
-    found: list[Entry], form: Form, registry: Registry, progress: Progress | None = None
+    found: list[Entry],
+    form: Form,
+    registry: Registry,
+    progress: Progress | None = None,
+    outdir: Path | None = None,
 ) -> list[Submission]:
-    """A Submission for every entry: read and checked, or skipped with a reason."""
+    """A Submission for every entry: read and checked, or skipped with a reason. With
+    `outdir`, feedback workbooks are staged there by the workers (see finish_feedback)."""
     progress = progress or NoProgress()
     submissions: list[Submission] = []
     jobs = []
@@ -92,7 +101,10 @@ def check_entries(
         jobs.append((entry, sha256))
     progress.start(len(jobs))
     try:
-        for entry, sub in check_all(jobs, form, registry, progress.advance):
+        staging = outdir / FEEDBACK_FOLDER if outdir is not None else None
+        if staging is not None:
+            staging.mkdir(parents=True, exist_ok=True)
+        for entry, sub in check_all(jobs, form, registry, progress.advance, staging and outdir):
             if not unchanged(entry):
                 sub = failed(sub.file, sub.sha256, sub.mtime, STILL_WRITING)
             submissions.append(sub)
@@ -135,7 +147,7 @@ def run_consolidation(
 ) -> RunResult:
     started = dt.datetime.now().replace(microsecond=0)
     clock = [time.perf_counter()]
-    submissions = read_inbox(inbox, form, registry, progress)
+    submissions = read_inbox(inbox, form, registry, progress, outdir)
     clock.append(time.perf_counter())
     chosen = accepted(submissions, registry)
     result = consolidate(chosen, form, registry)
@@ -149,7 +161,7 @@ def run_consolidation(
         RunInfo(started=started, inbox=str(inbox), registry_file=registry_file),
     )
     missing = [u.code for u in registry.units if u.code not in result.units]
-    feedback = write_feedbacks(submissions, outdir, form)
+    feedback = finish_feedback(submissions, outdir)
     manifest = write_manifest(
         outdir / MANIFEST_NAME, form, submissions, workbook, missing, started, feedback
     )
@@ -176,18 +188,22 @@ def _write_timings(path: Path, clock: list[float], submissions: list[Submission]
     path.write_text(json.dumps(stages), encoding="utf-8")
 
 
-def write_feedbacks(submissions: list[Submission], outdir: Path, form: Form) -> list[Path]:
-    """A feedback workbook for every return with errors or warnings (not for files that are
-    not spreadsheets at all: there is nobody to send those back to)."""
+def finish_feedback(submissions: list[Submission], outdir: Path) -> list[Path]:
+    """Give the staged feedback workbooks of the returns that count their final names (one
+    per unit and file), and drop the rest (superseded, ignored)."""
     wanted = (Status.REJECTED, Status.ACCEPTED_WITH_WARNINGS)
-    return [
-        write_feedback(sub, Path(sub.source), outdir, form)
-        for sub in submissions
-        if sub.status in wanted
-        and sub.source
-        and Path(sub.source).is_file()
-        and not any(p.code == "FILE_WRONG_FORMAT" for p in sub.problems)
-    ]
+    named = []
+    for sub in submissions:
+        staged = staged_path(outdir, sub.sha256) if sub.sha256 else None
+        if staged is None or not staged.exists():
+            continue
+        if sub.status in wanted:
+            final = feedback_path(outdir, sub)
+            os.replace(staged, final)
+            named.append(final)
+    for leftover in (outdir / FEEDBACK_FOLDER).glob(".*.xlsx"):
+        leftover.unlink()
+    return sorted(named)
 
 
 def manifest_data(

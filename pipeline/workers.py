@@ -18,6 +18,7 @@ from pebble import ProcessExpired, ProcessPool
 
 from . import limits
 from .definition import Form, Registry
+from .feedback import staged_path, wants_feedback, write_feedback
 from .intake import Entry, read_return
 from .problems import make_problem
 from .submission import Submission
@@ -43,8 +44,8 @@ def _limit(kind: int, value: int) -> None:
     resource.setrlimit(kind, (value, hard))
 
 
-def check_return(path: str, sha256: str, mtime: float) -> Submission:
-    """Read and validate one file (runs in a worker)."""
+def check_return(path: str, sha256: str, mtime: float, feedback_dir: str = "") -> Submission:
+    """Read and validate one file, and stage its feedback workbook (runs in a worker)."""
     assert _form is not None and _registry is not None
     started = time.perf_counter()
     try:
@@ -55,6 +56,8 @@ def check_return(path: str, sha256: str, mtime: float) -> Submission:
     read = time.perf_counter()
     sub = validate(raw, _form, _registry)
     sub.timing = (read - started, time.perf_counter() - read)
+    if feedback_dir and wants_feedback(sub):
+        write_feedback(sub, Path(path), staged_path(Path(feedback_dir), sha256), _form)
     return sub
 
 
@@ -73,8 +76,10 @@ def check_all(
     form: Form,
     registry: Registry,
     on_done: Callable[[Entry], None] = lambda e: None,
+    feedback_dir: Path | None = None,
 ) -> Iterator[tuple[Entry, Submission]]:
-    """(entry, submission) for the jobs, in completion order."""
+    """(entry, submission) for the jobs, in completion order; feedback workbooks are staged
+    in `feedback_dir` under each file's sha256 (the run names them once it knows which count)."""
     if not jobs:
         return
     workers = max(1, min(os.cpu_count() or 1, len(jobs)))
@@ -87,7 +92,7 @@ def check_all(
         futures = {
             pool.schedule(
                 check_return,
-                args=(str(entry.path), sha256, entry.mtime),
+                args=(str(entry.path), sha256, entry.mtime, str(feedback_dir or "")),
                 timeout=limits.SECONDS_PER_FILE,
             ): (entry, sha256)
             for entry, sha256 in jobs

@@ -158,6 +158,7 @@ class _Writer:
         status = self._unit_status()
         row = 3
         matrix = self.result.matrix
+        by_code = dict(zip(matrix.index, matrix.to_numpy().tolist(), strict=True))
         parents_open: list[tuple[str, int]] = []
         tree = self.registry.tree_order()
         for unit, depth in tree:
@@ -166,9 +167,9 @@ class _Writer:
             ws.write_string(row, 0, unit.code)
             ws.write_string(row, 1, "　" * depth + unit.name)
             ws.write_string(row, 2, status.get(unit.code, MISSING))
-            if unit.code in matrix.index:
-                for offset, ind in enumerate(indicators):
-                    self._cell(ws, row, first_data_col + offset, matrix.at[unit.code, ind.code])
+            for offset, value in enumerate(by_code.get(unit.code, ())):
+                if value is not None:
+                    self._cell(ws, row, first_data_col + offset, value)
             row += 1
             if self.registry.children(unit.code):
                 parents_open.append((unit.code, depth))
@@ -203,9 +204,10 @@ class _Writer:
         frame = self.result.ledgers[ledger.id]
         headers = UNIT_COLUMNS + [c.label for c in ledger.columns]
         ws.write_row(0, 0, headers, self.header)
-        for row, record in enumerate(frame.itertuples(index=False), start=1):
+        for row, record in enumerate(frame.itertuples(index=False, name=None), start=1):
             for col, value in enumerate(record):
-                self._cell(ws, row, col, value)
+                if value is not None:
+                    self._cell(ws, row, col, value)
         last_row = max(len(frame), 1)
         ws.autofilter(0, 0, last_row, len(headers) - 1)
         ws.freeze_panes(1, 2)
@@ -337,7 +339,12 @@ class _Writer:
     # Cells
 
     def _cell(self, ws, row: int, col: int, value: object, fmt=None) -> None:
-        if value is None:
+        kind = type(value)
+        if kind is int or kind is float:  # most cells: checked first
+            ws.write_number(row, col, value, fmt or self.number)
+        elif kind is str:
+            ws.write_string(row, col, value[:EXCEL_MAX_TEXT], fmt)
+        elif value is None:
             if fmt is not None:
                 ws.write_blank(row, col, None, fmt)
         elif isinstance(value, bool):
