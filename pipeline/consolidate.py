@@ -90,6 +90,14 @@ def consolidate(subs: list[Submission], form: Form, registry: Registry) -> Conso
     return Consolidation(codes, matrix, totals, subtotals, ledgers)
 
 
+def aggregate_units(
+    result: Consolidation, form: Form, own: str, units: list[str]
+) -> dict[str, Total]:
+    """Totals over a set of registered units (e.g. one column of 汇总 cut at a level)."""
+    rows = result.matrix.loc[[c for c in result.units if c in units]]
+    return _aggregate(rows, form.statistics_indicators, own, units)
+
+
 def _aggregate(
     rows: pd.DataFrame, indicators: tuple[Indicator, ...], own: str, expected: list[str]
 ) -> dict[str, Total]:
