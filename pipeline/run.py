@@ -9,14 +9,16 @@ from __future__ import annotations
 import datetime as dt
 import json
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from .consolidate import Consolidation, accepted, consolidate, settle_duplicates
 from .definition import Form, Registry
 from .intake import Entry, discover, file_sha256, read_workbook
 from .outfiles import atomic_output
+from .outputs import OutputOptions, Prepared, prepare_outputs, sheet_extras, write_outputs
 from .problems import make_problem
+from .rollup import relax_rollup_returns
 from .submission import Status, Submission
 from .validate import validate
 from .write import RunInfo, consolidated_filename, write_consolidated
@@ -33,6 +35,8 @@ class RunResult:
     workbook: Path
     manifest: Path
     missing: list[str]  # registered unit codes without an accepted return
+    outputs: dict[str, Path] = field(default_factory=dict)  # 上报, 催报, share, report files
+    prepared: Prepared | None = None  # 核对 checks, 催报 list, period comparison
 
     @property
     def clean(self) -> bool:
@@ -81,11 +85,16 @@ def run_consolidation(
     registry: Registry,
     registry_file: str = "",
     progress: Progress = lambda e: e,
+    options: OutputOptions | None = None,
 ) -> RunResult:
     started = dt.datetime.now().replace(microsecond=0)
     submissions = read_inbox(inbox, form, registry, progress)
+    relax_rollup_returns(submissions, form)  # 上报 returns of lower offices (层层汇总)
     chosen = accepted(submissions, registry)
     result = consolidate(chosen, form, registry)
+    prepared = prepare_outputs(
+        form, registry, result, submissions, options or OutputOptions(), started.date()
+    )
     workbook = write_consolidated(
         outdir / consolidated_filename(form),
         form,
@@ -93,10 +102,14 @@ def run_consolidation(
         result,
         submissions,
         RunInfo(started=started, inbox=str(inbox), registry_file=registry_file),
+        extras=sheet_extras(prepared),
     )
     missing = [u.code for u in registry.units if u.code not in result.units]
-    manifest = write_manifest(outdir / MANIFEST_NAME, form, submissions, workbook, missing, started)
-    return RunResult(submissions, result, workbook, manifest, missing)
+    outputs = write_outputs(outdir, prepared)
+    manifest = write_manifest(
+        outdir / MANIFEST_NAME, form, submissions, workbook, missing, started, outputs
+    )
+    return RunResult(submissions, result, workbook, manifest, missing, outputs, prepared)
 
 
 def manifest_data(
@@ -105,6 +118,7 @@ def manifest_data(
     workbook: Path,
     missing: list[str],
     started: dt.datetime,
+    outputs: dict[str, Path] | None = None,
 ) -> dict:
     return {
         "form": {"id": form.id, "version": form.version, "title": form.title},
@@ -123,7 +137,8 @@ def manifest_data(
             for s in submissions
         ],
         "missing_units": missing,
-        "outputs": {"consolidated": workbook.name, "manifest": MANIFEST_NAME},
+        "outputs": {"consolidated": workbook.name, "manifest": MANIFEST_NAME}
+        | {key: path.name for key, path in (outputs or {}).items()},
     }
 
 
@@ -134,8 +149,9 @@ def write_manifest(
     workbook: Path,
     missing: list[str],
     started: dt.datetime,
+    outputs: dict[str, Path] | None = None,
 ) -> Path:
-    data = manifest_data(form, submissions, workbook, missing, started)
+    data = manifest_data(form, submissions, workbook, missing, started, outputs)
     with atomic_output(path) as tmp:
         tmp.write_text(json.dumps(data, ensure_ascii=False, indent=2), encoding="utf-8")
     return path

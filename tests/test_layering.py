@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 
 PACKAGE = Path(__file__).resolve().parent.parent / "pipeline"
-EXCEL_OR_CLI = {"openpyxl", "xlsxwriter", "click"}
+EXCEL_OR_CLI = {"openpyxl", "xlsxwriter", "click", "docx"}
 PURE = [
     "problems",
     "rules",
@@ -16,8 +16,21 @@ PURE = [
     "validate",
     "consolidate",
     "sample",
+    # 层层汇总, checks, comparison, charts data, report text, 催报: pure logic of issue 5
+    "rollup",
+    "reconcile",
+    "compare",
+    "dashboard",
+    "report",
+    "report_text",
+    "remind",
 ]
-ONLY_HERE = {"openpyxl": {"intake", "fill"}, "xlsxwriter": {"template", "write"}, "click": {"cli"}}
+ONLY_HERE = {
+    "openpyxl": {"intake", "fill", "previous"},
+    "xlsxwriter": {"template", "write", "share"},
+    "click": {"cli"},
+    "docx": {"report_docx"},  # python-docx
+}
 
 
 def imports_of(module: str) -> set[str]:
