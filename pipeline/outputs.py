@@ -24,7 +24,14 @@ from .reconcile import Check, reconcile
 from .remind import Reminder, reminder_text, reminders
 from .report import ReportDraft, build_report
 from .report_docx import report_filename, write_docx, write_markdown
-from .rollup import cut_totals, level_cut, rollup_filename, rollup_ledgers, rollup_values
+from .rollup import (
+    SCOPE_SYSTEM,
+    cut_totals,
+    level_cut,
+    rollup_filename,
+    rollup_ledgers,
+    rollup_values,
+)
 from .share import share_filename, write_share
 from .sheets import comparison_columns, level_columns, reconcile_sheet, remind_sheet
 from .submission import Submission
@@ -76,10 +83,15 @@ def prepare_outputs(
         submissions,
         options,
         today,
-        reconcile(result, form, registry),
+        reconcile(result, form, registry, system_units(submissions)),
         reminders(form, registry, submissions, today),
         comparison,
     )
+
+
+def system_units(submissions: list[Submission]) -> frozenset[str]:
+    """Units whose counting return is a 上报 (全系统) return of a lower office."""
+    return frozenset(s.unit_code for s in submissions if s.values.get("SCOPE") == SCOPE_SYSTEM)
 
 
 def sheet_extras(prepared: Prepared) -> list[SheetExtra]:

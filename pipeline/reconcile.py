@@ -15,6 +15,7 @@ import pandas as pd
 
 from .consolidate import Consolidation
 from .definition import Form, Registry, Rule
+from .rollup import may_be_blank
 from .rules import Skip, evaluate_node
 
 LEVEL_CHECK = "层级合计"
@@ -36,10 +37,19 @@ class Check:
         return self.figure - self.parts
 
 
-def reconcile(result: Consolidation, form: Form, registry: Registry) -> list[Check]:
-    """Every check, differences first (then in registry and definition order)."""
+def reconcile(
+    result: Consolidation,
+    form: Form,
+    registry: Registry,
+    system_units: frozenset[str] = frozenset(),
+) -> list[Check]:
+    """Every check, differences first (then in registry and definition order).
+
+    `system_units`: units whose return is a 上报 (全系统) return. Their figures that some of
+    their own units may leave blank cannot be compared with their concatenated ledgers.
+    """
     checks = list(_level_checks(result, form, registry)) + list(
-        _ledger_checks(result, form, registry)
+        _ledger_checks(result, form, registry, system_units)
     )
     return sorted(checks, key=lambda c: c.difference == 0)
 
@@ -88,7 +98,9 @@ def _subtree(result: Consolidation, registry: Registry, unit: str, code: str) ->
 # Summary figure = ledger rows
 
 
-def _ledger_checks(result: Consolidation, form: Form, registry: Registry) -> Iterator[Check]:
+def _ledger_checks(
+    result: Consolidation, form: Form, registry: Registry, system_units: frozenset[str]
+) -> Iterator[Check]:
     rows = _rows_by_unit(result, form)
     for rule in form.rules:
         for code, call in ledger_ties(rule):
@@ -101,6 +113,8 @@ def _ledger_checks(result: Consolidation, form: Form, registry: Registry) -> Ite
                 units = list(result.units)
             # Blank = not applicable: a unit that left the figure blank is not compared.
             units = [u for u in units if result.matrix.at[u, code] is not None]
+            if may_be_blank(form, code):
+                units = [u for u in units if u not in system_units]
             if not units:
                 continue
             figure = sum(_number(result.matrix.at[u, code]) for u in units)

@@ -123,14 +123,14 @@ def _plain(value: object) -> object:
 
 
 def relax_rollup_returns(subs: list[Submission], form: Form) -> None:
-    """Downgrade to warnings the rule errors a 全系统 return cannot honestly satisfy.
+    """Turn into scope notes (warnings) the rule failures a 全系统 return cannot avoid.
 
-    A rule that compares a `self` indicator (the office's own figure) with a ledger count
-    fails on a 上报 return as soon as a subordinate unit has such ledger rows (巡察 findings
-    recorded by the inspected units, for example): the two sides have different scopes.
-    Every other rule holds for sums of returns that each satisfy it.
+    A rule comparing a ledger with an indicator that some units may leave blank (a `self`
+    figure, the office's own; or an optional one, blank = not applicable) fails on a 上报
+    return as soon as a unit has ledger rows but no figure: the two sides cover different
+    units. Every other rule holds for sums of returns that each satisfy it.
     """
-    scoped = {rule.id for rule in form.rules if _self_against_ledger(rule, form)}
+    scoped = {rule.id for rule in form.rules if scope_sensitive(rule, form)}
     for sub in subs:
         if sub.values.get("SCOPE") != SCOPE_SYSTEM or sub.status is Status.SUPERSEDED:
             continue
@@ -140,16 +140,26 @@ def relax_rollup_returns(subs: list[Submission], form: Form) -> None:
         sub.problems = changed
         if sub.status is Status.REJECTED and not sub.errors:
             sub.status, sub.reason = Status.ACCEPTED, ""
-            sub.settle_status()
+        sub.settle_status()
 
 
-def _self_against_ledger(rule, form: Form) -> bool:
-    selfs = [n for n in rule.expr.names if form.has_indicator(n)]
-    return bool(rule.expr.ledgers) and any(form.indicator(n).aggregation == "self" for n in selfs)
+def may_be_blank(form: Form, code: str) -> bool:
+    """Whether some units may leave this indicator blank (so sums cover fewer units)."""
+    ind = form.indicator(code)
+    if ind.aggregation == "self":
+        return True
+    if ind.derived is not None:
+        return any(may_be_blank(form, part) for part in ind.parts)
+    return not ind.required
+
+
+def scope_sensitive(rule, form: Form) -> bool:
+    codes = [n for n in rule.expr.names if form.has_indicator(n)]
+    return bool(rule.expr.ledgers) and any(may_be_blank(form, c) for c in codes)
 
 
 def _relaxed(problem: Problem, scoped: set[str]) -> Problem:
-    if problem.code != "RULE_FAILED" or problem.severity is not Severity.ERROR:
+    if problem.code != "RULE_FAILED" or problem.message.startswith(SCOPE_NOTE):
         return problem
     rule_id = problem.message[1:].split("]", 1)[0] if problem.message.startswith("[") else ""
     if rule_id not in scoped:
