@@ -72,7 +72,9 @@ def levels(form, template, tmp_path_factory):
 def test_every_county_return_is_accepted(levels) -> None:
     for run in levels["counties"].values():
         assert run.clean and not run.missing
-        assert run.outputs["rollup"].name == rollup_filename(run.prepared.form, run.prepared.registry)
+        assert run.outputs["rollup"].name == rollup_filename(
+            run.prepared.form, run.prepared.registry
+        )
 
 
 def test_county_rollup_returns_are_accepted_at_city_level(levels) -> None:
@@ -119,7 +121,11 @@ def test_rollup_return_is_the_standard_template_with_the_system_scope(form, leve
         sheet, ref = next(iter(book.defined_names[name].destinations))
         return book[sheet][ref.replace("$", "")].value
 
-    assert (named("UNIT_CODE"), named("UNIT_NAME"), named("SCOPE")) == ("XA00", "甲县水务局", "全系统")
+    assert (named("UNIT_CODE"), named("UNIT_NAME"), named("SCOPE")) == (
+        "XA00",
+        "甲县水务局",
+        "全系统",
+    )
     assert named("FORM_VERSION") == form.version
     total = levels["counties"]["XA00"].consolidation.totals["ORG_HEART_TALK"].value
     assert named("ORG_HEART_TALK") == total
