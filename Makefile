@@ -6,7 +6,7 @@ INBOX ?= inbox
 OUT ?= output
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test consolidate template spec lint format clean
+.PHONY: demo test consolidate share report template spec lint format clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -22,6 +22,16 @@ demo: $(STAMP)
 consolidate: $(STAMP)
 	@mkdir -p $(INBOX)
 	$(PY) -m pipeline consolidate $(INBOX) --out $(OUT)
+
+## 汇总并另存脱敏汇总表（文件名含“脱敏”），供对外共享
+share: $(STAMP)
+	@mkdir -p $(INBOX)
+	$(PY) -m pipeline consolidate $(INBOX) --out $(OUT) --share
+
+## 汇总并生成报告稿：output/<报告期>_统计情况.docx 和 .md
+report: $(STAMP)
+	@mkdir -p $(INBOX)
+	$(PY) -m pipeline report $(INBOX) --out $(OUT)
 
 ## 重新生成下发模板 input_templates/*.xlsx
 template: $(STAMP)
