@@ -6,7 +6,7 @@ INBOX ?= inbox
 OUT ?= output
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test consolidate check template spec bench lint format clean
+.PHONY: demo test consolidate check template spec share report bench lint format clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -26,6 +26,16 @@ consolidate: $(STAMP)
 ## 只审核报表并生成反馈表，不汇总（make check FILES="文件或文件夹 …"，默认审核 inbox/）
 check: $(STAMP)
 	$(PY) -m pipeline check $(or $(FILES),$(INBOX)) --out $(OUT)
+
+## 汇总并另存脱敏汇总表（文件名含“脱敏”），供对外共享
+share: $(STAMP)
+	@mkdir -p $(INBOX)
+	$(PY) -m pipeline consolidate $(INBOX) --out $(OUT) --share
+
+## 汇总并生成报告稿：output/<报告期>_统计情况.docx 和 .md
+report: $(STAMP)
+	@mkdir -p $(INBOX)
+	$(PY) -m pipeline report $(INBOX) --out $(OUT)
 
 ## 重新生成下发模板 input_templates/*.xlsx
 template: $(STAMP)

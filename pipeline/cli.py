@@ -14,10 +14,14 @@ from pathlib import Path
 
 import click
 
+from .compare import CompareError, check_comparable
 from .definition import DefinitionError, Form, Registry, as_json, load_form, load_registry
 from .feedback import xml_is_guarded
 from .intake import entries_for
+from .outputs import OutputOptions
+from .previous import read_previous
 from .problems import SEVERITY_LABEL
+from .rollup import max_level
 from .run import NoProgress, RunResult, check_entries, finish_feedback, run_consolidation
 from .submission import STATUS_LABEL, Status
 
@@ -46,6 +50,27 @@ def definition_options(command):
         default=DEFAULT_UNITS,
         show_default=True,
         help="报送单位名单 (CSV)",
+    )(command)
+
+
+def output_options(command):
+    """--level, --compare and --share, shared by consolidate, report and demo."""
+    command = click.option(
+        "--share", is_flag=True, help="另存一份脱敏汇总表（文件名含“脱敏”），供对外共享"
+    )(command)
+    command = click.option(
+        "--compare",
+        "compare_path",
+        type=click.Path(path_type=Path),
+        default=None,
+        help="上期汇总表（同一表样），汇总表增加上期、增减、增减%列",
+    )(command)
+    return click.option(
+        "--level",
+        type=int,
+        default=0,
+        show_default=True,
+        help="“汇总”表按第几级单位分列（0 只列合计，1 按局属各单位，2 再往下一级）",
     )(command)
 
 
@@ -131,19 +156,97 @@ def spec(form_path: Path, units_path: Path, as_json_flag: bool) -> None:
 )
 @click.option("--quiet", "-q", is_flag=True, help="不显示进度条")
 @definition_options
-def consolidate(inbox: Path, out_dir: Path, quiet: bool, form_path: Path, units_path: Path) -> None:
+@output_options
+def consolidate(
+    inbox: Path,
+    out_dir: Path,
+    quiet: bool,
+    form_path: Path,
+    units_path: Path,
+    level: int,
+    compare_path: Path | None,
+    share: bool,
+) -> None:
     """审核 INBOX 文件夹中的全部报表并汇总。
 
     \b
     示例：python -m pipeline consolidate inbox --out output
+          python -m pipeline consolidate inbox --level 1 --compare 上期汇总.xlsx --share
     """
     form, registry = load_definition(form_path, units_path)
-    result = consolidate_folder(inbox, out_dir, form, registry, units_path, quiet)
+    options = output_choice(form, registry, level, compare_path, share, report=False)
+    result = consolidate_folder(inbox, out_dir, form, registry, units_path, quiet, options)
     sys.exit(EXIT_OK if result.clean else EXIT_REJECTED)
 
 
+@cli.command()
+@click.argument("inbox", type=click.Path(path_type=Path))
+@click.option(
+    "--out",
+    "out_dir",
+    type=click.Path(path_type=Path),
+    default=Path("output"),
+    show_default=True,
+    help="输出文件夹",
+)
+@click.option("--quiet", "-q", is_flag=True, help="不显示进度条")
+@definition_options
+@output_options
+def report(
+    inbox: Path,
+    out_dir: Path,
+    quiet: bool,
+    form_path: Path,
+    units_path: Path,
+    level: int,
+    compare_path: Path | None,
+    share: bool,
+) -> None:
+    """汇总 INBOX 并生成报告稿（Word 和 Markdown）：<报告期>_统计情况.docx / .md。
+
+    先按 consolidate 重新汇总（汇总表同时更新），保证报告中的数字与汇总表一致。
+
+    \b
+    示例：python -m pipeline report inbox --out output
+    """
+    form, registry = load_definition(form_path, units_path)
+    options = output_choice(form, registry, level, compare_path, share, report=True)
+    result = consolidate_folder(inbox, out_dir, form, registry, units_path, quiet, options)
+    sys.exit(EXIT_OK if result.clean else EXIT_REJECTED)
+
+
+def output_choice(
+    form: Form, registry: Registry, level: int, compare_path: Path | None, share: bool, report: bool
+) -> OutputOptions:
+    """Check the output options against the definition; usage errors exit 2."""
+    deepest = max_level(registry)
+    if not 0 <= level <= deepest:
+        click.echo(
+            f"错误：--level 应在 0 到 {deepest} 之间（单位名单共 {deepest} 级下属）", err=True
+        )
+        sys.exit(EXIT_USAGE)
+    previous = None
+    if compare_path is not None:
+        if not compare_path.is_file():
+            click.echo(f"错误：上期汇总表“{safe(str(compare_path))}”不存在", err=True)
+            sys.exit(EXIT_USAGE)
+        try:
+            previous = read_previous(compare_path)
+            check_comparable(previous, form)
+        except CompareError as exc:
+            click.echo(f"错误：{exc}", err=True)
+            sys.exit(EXIT_USAGE)
+    return OutputOptions(level=level, previous=previous, share=share, report=report)
+
+
 def consolidate_folder(
-    inbox: Path, out_dir: Path, form: Form, registry: Registry, units_path: Path, quiet: bool
+    inbox: Path,
+    out_dir: Path,
+    form: Form,
+    registry: Registry,
+    units_path: Path,
+    quiet: bool,
+    options: OutputOptions | None = None,
 ) -> RunResult:
     if not inbox.is_dir():
         click.echo(f"错误：收件文件夹“{safe(str(inbox))}”不存在或不是文件夹", err=True)
@@ -153,8 +256,9 @@ def consolidate_folder(
         sys.exit(EXIT_USAGE)
 
     progress = NoProgress() if quiet else BarProgress()
-    result = run_consolidation(inbox, out_dir, form, registry, str(units_path), progress)
+    result = run_consolidation(inbox, out_dir, form, registry, str(units_path), progress, options)
     print_summary(result, registry)
+    print_outputs(result)
     return result
 
 
@@ -177,6 +281,32 @@ class BarProgress:
         if self.bar is not None:
             self.bar.__exit__(None, None, None)
             self.bar = None
+
+
+OUTPUT_LABELS = {
+    "rollup": "上报表（供上级汇总）",
+    "reminders": "催报清单",
+    "share": "脱敏汇总表（可对外共享）",
+    "report_docx": "报告稿（Word）",
+    "report_md": "报告稿（Markdown）",
+}
+
+
+def print_outputs(result: RunResult) -> None:
+    prepared = result.prepared
+    if prepared is None:
+        return
+    if prepared.differences:
+        click.echo(f"节点检查发现 {len(prepared.differences)} 处不一致，见汇总表“核对”工作表")
+    if prepared.comparison:
+        flagged = len(prepared.comparison.flagged)
+        click.echo(
+            f"与上期相比变化超过 ±{prepared.comparison.threshold:.0%} 的指标 {flagged} 项，"
+            "需说明原因（见“汇总”表“说明要求”列）"
+        )
+    click.echo(f"需催报或核实的单位 {len(prepared.reminders)} 个（见“催报”工作表）")
+    for key, path in result.outputs.items():
+        click.echo(f"{OUTPUT_LABELS.get(key, key)}：{path}")
 
 
 def print_summary(result: RunResult, registry: Registry) -> None:
@@ -266,7 +396,9 @@ def demo(inbox: Path, out_dir: Path, quiet: bool, form_path: Path, units_path: P
     form, registry = load_definition(form_path, units_path)
     expected = make_demo_inbox(form, registry, inbox)
     click.echo(f"已生成 {len(expected)} 个示例文件：{inbox}")
-    result = consolidate_folder(inbox, out_dir, form, registry, units_path, quiet)
+    # The demo shows every output: the 脱敏 copy and the report draft included.
+    options = OutputOptions(share=True, report=True)
+    result = consolidate_folder(inbox, out_dir, form, registry, units_path, quiet, options)
     # The demo contains deliberate mistakes: it succeeds when each file got the status
     # it was designed to get (the rejections that make `consolidate` exit 3 included).
     actual = {s.file: s.status for s in result.submissions}

@@ -107,6 +107,17 @@ def _numbers(matrix: pd.DataFrame, indicators: tuple[Indicator, ...]) -> np.ndar
     return numeric
 
 
+def aggregate_units(
+    result: Consolidation, form: Form, own: str, units: list[str]
+) -> dict[str, Total]:
+    """Totals over a set of registered units (e.g. one column of 汇总 cut at a level)."""
+    indicators = form.statistics_indicators
+    position = {code: n for n, code in enumerate(result.units)}
+    rows = sorted(position[c] for c in units if c in position)
+    numbers = _numbers(result.matrix, indicators)
+    return _aggregate(result.matrix, numbers, rows, indicators, own, len(units))
+
+
 def _aggregate(
     matrix: pd.DataFrame,
     numbers: np.ndarray,

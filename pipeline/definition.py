@@ -22,8 +22,13 @@ TYPES = {"int", "text", "date", "bool", "choice"}
 AGGREGATIONS = {"sum", "max", "min", "self", "none"}
 SEVERITIES = {"error", "warning"}
 PERIOD_TYPES = {"上半年", "全年", "截至某日"}
+# Period comparison: a change larger than this share of the previous figure needs an
+# explanation (需说明), as official reporting systems require. Overridden in form.yaml.
+DEFAULT_COMPARE_THRESHOLD = 0.2
 REGISTRY_LISTS = {"UNITS", "UNITS_CODE"}  # choice lists built from the unit registry
 BOOL_CHOICES = ("是", "否")
+# The ledger column that names the unit a row came from, in a 上报 return (层层汇总).
+ORIGIN_UNIT_COLUMN = "origin_unit"
 
 _CODE = re.compile(r"^[A-Z][A-Z0-9_]*$")
 _KEY = re.compile(r"^[a-z][a-z0-9_]*$")
@@ -127,6 +132,7 @@ class Form:
     sections: tuple[Section, ...]
     ledgers: tuple[Ledger, ...]
     rules: tuple[Rule, ...]
+    compare_threshold: float = DEFAULT_COMPARE_THRESHOLD
     _by_code: dict[str, Indicator] = field(default_factory=dict, repr=False, compare=False)
 
     def __post_init__(self) -> None:
@@ -243,6 +249,7 @@ def load_form(path: str | Path) -> Form:
 
 def _build_form(data: dict, problems: list[str]) -> Form | None:
     head = data.get("form") or {}
+    _unknown_keys(head, _FORM_KEYS, "form", problems)
     period = head.get("period") or {}
     try:
         built_period = Period(
@@ -273,7 +280,18 @@ def _build_form(data: dict, problems: list[str]) -> Form | None:
         sections=sections,
         ledgers=ledgers,
         rules=rules,
+        compare_threshold=_threshold(head, problems),
     )
+
+
+def _threshold(head: dict, problems: list[str]) -> float:
+    value = head.get("compare_threshold", DEFAULT_COMPARE_THRESHOLD)
+    if isinstance(value, bool) or not isinstance(value, int | float) or not 0 < value < 100:
+        problems.append(
+            f"form.compare_threshold 应为大于 0 的小数（如 0.2 表示 ±20%），实际为“{value}”"
+        )
+        return DEFAULT_COMPARE_THRESHOLD
+    return float(value)
 
 
 def _as_date(value: object) -> dt.date:
@@ -282,6 +300,7 @@ def _as_date(value: object) -> dt.date:
     return dt.date.fromisoformat(str(value))
 
 
+_FORM_KEYS = {"id", "version", "title", "period", "instructions", "compare_threshold"}
 _INDICATOR_KEYS = {
     "code",
     "label",
@@ -664,7 +683,12 @@ def as_json(form: Form, registry: Registry | None = None) -> dict:
         for i in form.indicators
     ]
     return {
-        "form": {"id": form.id, "version": form.version, "title": form.title},
+        "form": {
+            "id": form.id,
+            "version": form.version,
+            "title": form.title,
+            "compare_threshold": form.compare_threshold,
+        },
         "period": {
             "label": form.period.label,
             "type": form.period.type,

@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 import shutil
 import tempfile
+import zipfile
 from pathlib import Path
 
 from .definition import Form, Registry, Unit
@@ -44,7 +45,8 @@ def make_demo_inbox(form: Form, registry: Registry, inbox: Path) -> dict[str, St
                 fill_return(form, template, inbox / fixed, sample.values, sample.ledgers)
     (inbox / f"~${_short(units[1])}.xlsx").write_bytes(b"\x00lock")
     expected[f"~${_short(units[1])}.xlsx"] = Status.IGNORED
-    (inbox / "报送通知.docx").write_bytes(b"PK\x03\x04 not a workbook")
+    with zipfile.ZipFile(inbox / "报送通知.docx", "w") as notice:  # the clerk's own notice
+        notice.writestr("word/document.xml", "<w:document/>")
     expected["报送通知.docx"] = Status.REJECTED
     return expected
 

@@ -19,7 +19,9 @@ from .definition import Form, Registry
 from .feedback import FEEDBACK_FOLDER, feedback_path, staged_path
 from .intake import Entry, discover, file_sha256
 from .outfiles import atomic_output
+from .outputs import OutputOptions, Prepared, prepare_outputs, sheet_extras, write_outputs
 from .problems import make_problem
+from .rollup import relax_rollup_returns
 from .submission import Status, Submission
 from .workers import check_all, failed, unchanged
 from .write import RunInfo, consolidated_filename, write_consolidated
@@ -56,6 +58,8 @@ class RunResult:
     manifest: Path
     missing: list[str]  # registered unit codes without an accepted return
     feedback: list[Path] = field(default_factory=list)
+    outputs: dict[str, Path] = field(default_factory=dict)  # 上报, 催报, share, report files
+    prepared: Prepared | None = None  # 核对 checks, 催报 list, period comparison
 
     @property
     def clean(self) -> bool:
@@ -144,13 +148,18 @@ def run_consolidation(
     registry: Registry,
     registry_file: str = "",
     progress: Progress | None = None,
+    options: OutputOptions | None = None,
 ) -> RunResult:
     started = dt.datetime.now().replace(microsecond=0)
     clock = [time.perf_counter()]
     submissions = read_inbox(inbox, form, registry, progress, outdir)
+    relax_rollup_returns(submissions, form)  # 上报 returns of lower offices (层层汇总)
     clock.append(time.perf_counter())
     chosen = accepted(submissions, registry)
     result = consolidate(chosen, form, registry)
+    prepared = prepare_outputs(
+        form, registry, result, submissions, options or OutputOptions(), started.date()
+    )
     clock.append(time.perf_counter())
     workbook = write_consolidated(
         outdir / consolidated_filename(form),
@@ -159,16 +168,18 @@ def run_consolidation(
         result,
         submissions,
         RunInfo(started=started, inbox=str(inbox), registry_file=registry_file),
+        extras=sheet_extras(prepared),
     )
     missing = [u.code for u in registry.units if u.code not in result.units]
     feedback = finish_feedback(submissions, outdir)
+    outputs = write_outputs(outdir, prepared)
     manifest = write_manifest(
-        outdir / MANIFEST_NAME, form, submissions, workbook, missing, started, feedback
+        outdir / MANIFEST_NAME, form, submissions, workbook, missing, started, outputs, feedback
     )
     clock.append(time.perf_counter())
     if os.environ.get("PIPELINE_TIMINGS"):
         _write_timings(Path(os.environ["PIPELINE_TIMINGS"]), clock, submissions)
-    return RunResult(submissions, result, workbook, manifest, missing, feedback)
+    return RunResult(submissions, result, workbook, manifest, missing, feedback, outputs, prepared)
 
 
 def _write_timings(path: Path, clock: list[float], submissions: list[Submission]) -> None:
@@ -212,6 +223,7 @@ def manifest_data(
     workbook: Path,
     missing: list[str],
     started: dt.datetime,
+    outputs: dict[str, Path] | None = None,
     feedback: list[Path] = (),
 ) -> dict:
     return {
@@ -231,11 +243,9 @@ def manifest_data(
             for s in submissions
         ],
         "missing_units": missing,
-        "outputs": {
-            "consolidated": workbook.name,
-            "manifest": MANIFEST_NAME,
-            "feedback": [f"{p.parent.name}/{p.name}" for p in feedback],
-        },
+        "outputs": {"consolidated": workbook.name, "manifest": MANIFEST_NAME}
+        | {key: path.name for key, path in (outputs or {}).items()}
+        | {"feedback": [f"{p.parent.name}/{p.name}" for p in feedback]},
     }
 
 
@@ -246,9 +256,10 @@ def write_manifest(
     workbook: Path,
     missing: list[str],
     started: dt.datetime,
+    outputs: dict[str, Path] | None = None,
     feedback: list[Path] = (),
 ) -> Path:
-    data = manifest_data(form, submissions, workbook, missing, started, feedback)
+    data = manifest_data(form, submissions, workbook, missing, started, outputs, feedback)
     with atomic_output(path) as tmp:
         tmp.write_text(json.dumps(data, ensure_ascii=False, indent=2), encoding="utf-8")
     return path

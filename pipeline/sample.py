@@ -12,7 +12,16 @@ import datetime as dt
 import random
 from dataclasses import dataclass, field
 
-from .definition import BOOL_CHOICES, Column, Form, Indicator, Registry, Unit, choices_for
+from .definition import (
+    BOOL_CHOICES,
+    ORIGIN_UNIT_COLUMN,
+    Column,
+    Form,
+    Indicator,
+    Registry,
+    Unit,
+    choices_for,
+)
 from .rules import Expr, Skip, evaluate, evaluate_node
 
 SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗"
@@ -110,6 +119,8 @@ def _row_rule_holds(rule, row: dict[str, object]) -> bool:
 
 
 def _cell(column: Column, rng: random.Random, form: Form, registry: Registry) -> object:
+    if column.key == ORIGIN_UNIT_COLUMN:
+        return None  # units leave it blank; only a 上报 return fills it
     if not column.required and column.type != "choice" and rng.random() < 0.15:
         return None
     if column.type == "int":

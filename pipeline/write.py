@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -19,6 +19,10 @@ from .template import AGGREGATION_LABEL, FIXED_CREATED, WORKBOOK_OPTIONS, print_
 
 MISSING = "未报送"
 EXCEL_MAX_TEXT = 32767  # characters per cell
+
+
+# A sheet (or columns of 汇总) added by another module after 汇总 and 分单位 are written.
+SheetExtra = Callable[["_Writer"], None]
 
 
 @dataclass(frozen=True)
@@ -39,6 +43,7 @@ def write_consolidated(
     result: Consolidation,
     submissions: list[Submission],
     run: RunInfo,
+    extras: Sequence[SheetExtra] = (),
 ) -> Path:
     with atomic_output(path) as tmp:
         workbook = xlsxwriter.Workbook(str(tmp), WORKBOOK_OPTIONS)
@@ -48,6 +53,8 @@ def write_consolidated(
         writer = _Writer(workbook, form, registry, result, submissions)
         writer.summary()
         writer.by_unit()
+        for extra in extras:
+            extra(writer)
         for ledger in form.ledgers:
             writer.ledger(ledger)
         writer.status()
@@ -81,6 +88,8 @@ class _Writer:
         self.datetime = add({"num_format": "yyyy-mm-dd hh:mm:ss"})
         self.error = add({"font_color": "#C00000"})
         self.units = {u.code: u for u in registry.units}
+        self.summary_rows: dict[str, int] = {}  # indicator code -> row of 汇总, for extras
+        self.summary_next_col = 0  # first free column of 汇总, for extras
 
     # 汇总
 
@@ -120,10 +129,12 @@ class _Writer:
                 ws.write_string(row, 5, AGGREGATION_LABEL[ind.aggregation])
                 ws.write_string(row, 6, total.note)
                 ws.write_string(row, 7, f"{section.sheet}!{self._template_cell(ind.code)}")
+                self.summary_rows[ind.code] = row
                 row += 1
         ws.autofilter(3, 0, row - 1, len(headers) - 1)
         ws.freeze_panes(4, 2)
         _widths(ws, [28, 46, 9, 12, 11, 10, 30, 26])
+        self.summary_next_col = len(headers)
 
     def _template_cell(self, code: str) -> str:
         for sub in self.submissions:
@@ -337,6 +348,10 @@ class _Writer:
         _widths(ws, [16, 66, 12, 16])
 
     # Cells
+
+    def write_value(self, ws, row: int, col: int, value: object, fmt=None) -> None:
+        """Write a value of any type as its type (text always as text)."""
+        self._cell(ws, row, col, value, fmt)
 
     def _cell(self, ws, row: int, col: int, value: object, fmt=None) -> None:
         kind = type(value)

@@ -56,6 +56,19 @@ def test_minimal_definition_loads_with_defaults(tmp_path) -> None:
     total = form.indicator("DISC_TOTAL")
     assert total.parts == ("DISC_A", "DISC_B") and not total.required
     assert form.indicator("UNIT_CODE").aggregation == "none"
+    assert form.compare_threshold == 0.2  # the default when form.yaml does not set it
+
+
+def test_compare_threshold_is_read_from_the_form_block(tmp_path) -> None:
+    data = mutated(lambda d: d["form"].update(compare_threshold=0.35))
+    assert load_form(write(tmp_path, data)).compare_threshold == 0.35
+
+
+def test_every_ledger_of_the_real_form_records_the_originating_unit(form) -> None:
+    # A 上报 return concatenates the ledgers of many units; this column keeps each row's origin.
+    for ledger in form.ledgers:
+        column = ledger.columns[-1]
+        assert (column.key, column.type, column.required) == ("origin_unit", "text", False)
 
 
 def mutated(change) -> dict:
@@ -93,6 +106,9 @@ def indicators(data) -> list:
         (lambda d: d["sections"][1].update(sheet="一/二"), "工作表名“一/二”无效"),
         (lambda d: d["sections"].reverse(), "第一个 section 必须是封面"),
         (lambda d: d["form"]["period"].update(type="季度"), "form.period.type"),
+        (lambda d: d["form"].update(colour="红"), "form：未知的键“colour”"),
+        (lambda d: d["form"].update(compare_threshold="两成"), "form.compare_threshold"),
+        (lambda d: d["form"].update(compare_threshold=0), "form.compare_threshold"),
     ],
 )  # fmt: skip
 def test_definition_errors_are_reported_in_chinese(tmp_path, change, expected: str) -> None:

@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 
 PACKAGE = Path(__file__).resolve().parent.parent / "pipeline"
-EXCEL_OR_CLI = {"openpyxl", "xlsxwriter", "click"}
+EXCEL_OR_CLI = {"openpyxl", "xlsxwriter", "click", "docx"}
 PURE = [
     "problems",
     "rules",
@@ -17,13 +17,22 @@ PURE = [
     "consolidate",
     "sample",
     "extract",
+    # 层层汇总, checks, comparison, charts data, report text, 催报: pure logic of issue 5
+    "rollup",
+    "reconcile",
+    "compare",
+    "dashboard",
+    "report",
+    "report_text",
+    "remind",
 ]
 ONLY_HERE = {
-    "openpyxl": {"fill", "feedback"},
-    "xlsxwriter": {"template", "write"},
+    "openpyxl": {"fill", "feedback", "previous"},
+    "xlsxwriter": {"template", "write", "share"},
     "click": {"cli"},
     "xlrd": {"xls_reader"},
     "pebble": {"workers"},
+    "docx": {"report_docx"},  # python-docx
 }
 
 

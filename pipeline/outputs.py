@@ -1,0 +1,154 @@
+"""The outputs beyond the consolidated workbook, and the sheets they add to it.
+
+`prepare_outputs` computes once what several outputs share (the 核对 checks, the 催报 list,
+the period comparison, the level cut); `sheet_extras` are given to the workbook writer; and
+`write_outputs` writes the files: the 上报 return (always), 催报清单.txt (always), the
+shareable copy and the report draft (when asked). Every file goes through outfiles.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from . import dashboard
+from .charts import dashboard_sheet
+from .compare import Comparison, PreviousPeriod, compare
+from .consolidate import Consolidation
+from .definition import Form, Registry
+from .fill import fill_return
+from .outfiles import atomic_output
+from .reconcile import Check, reconcile
+from .remind import Reminder, reminder_text, reminders
+from .report import ReportDraft, build_report
+from .report_docx import report_filename, write_docx, write_markdown
+from .rollup import (
+    SCOPE_SYSTEM,
+    cut_totals,
+    level_cut,
+    rollup_filename,
+    rollup_ledgers,
+    rollup_values,
+)
+from .share import share_filename, write_share
+from .sheets import comparison_columns, level_columns, reconcile_sheet, remind_sheet
+from .submission import Submission
+from .template import write_template
+from .write import SheetExtra
+
+REMINDER_FILE = "催报清单.txt"
+
+
+@dataclass(frozen=True)
+class OutputOptions:
+    level: int = 0  # cut 汇总 at this depth of the registry tree (0: the total only)
+    previous: PreviousPeriod | None = None  # an earlier consolidated workbook, read
+    share: bool = False  # write the 脱敏 copy
+    report: bool = False  # write the report draft (.docx and .md)
+
+
+@dataclass
+class Prepared:
+    form: Form
+    registry: Registry
+    result: Consolidation
+    submissions: list[Submission]
+    options: OutputOptions
+    today: dt.date
+    checks: list[Check]
+    reminders: list[Reminder]
+    comparison: Comparison | None
+    files: dict[str, Path] = field(default_factory=dict)  # manifest key -> path written
+
+    @property
+    def differences(self) -> list[Check]:
+        return [c for c in self.checks if c.difference]
+
+
+def prepare_outputs(
+    form: Form,
+    registry: Registry,
+    result: Consolidation,
+    submissions: list[Submission],
+    options: OutputOptions,
+    today: dt.date,
+) -> Prepared:
+    comparison = compare(result, form, options.previous) if options.previous else None
+    return Prepared(
+        form,
+        registry,
+        result,
+        submissions,
+        options,
+        today,
+        reconcile(result, form, registry, system_units(submissions)),
+        reminders(form, registry, submissions, today),
+        comparison,
+    )
+
+
+def system_units(submissions: list[Submission]) -> frozenset[str]:
+    """Units whose counting return is a 上报 (全系统) return of a lower office."""
+    return frozenset(s.unit_code for s in submissions if s.values.get("SCOPE") == SCOPE_SYSTEM)
+
+
+def sheet_extras(prepared: Prepared) -> list[SheetExtra]:
+    p = prepared
+    extras: list[SheetExtra] = []
+    if p.comparison:
+        extras.append(comparison_columns(p.comparison))
+    if p.options.level:
+        columns = level_cut(p.registry, p.options.level)
+        extras.append(
+            level_columns(columns, cut_totals(columns, p.result, p.form), p.options.level)
+        )
+    extras.append(
+        dashboard_sheet(
+            dashboard.reporting_status(p.registry, p.submissions),
+            dashboard.sanctions(p.result, p.form),
+            dashboard.four_forms(p.result, p.form),
+            dashboard.issues_by_source(p.result, p.form),
+            dashboard.top_units(p.result, p.registry),
+        )
+    )
+    extras.append(reconcile_sheet(p.checks))
+    extras.append(remind_sheet(p.reminders))
+    return extras
+
+
+def write_outputs(outdir: Path, prepared: Prepared) -> dict[str, Path]:
+    p = prepared
+    p.files["rollup"] = write_rollup(outdir / rollup_filename(p.form, p.registry), p)
+    text = reminder_text(p.form, p.registry, p.reminders, p.today)
+    with atomic_output(outdir / REMINDER_FILE) as tmp:
+        tmp.write_text(text, encoding="utf-8")
+    p.files["reminders"] = outdir / REMINDER_FILE
+    if p.options.share:
+        path = outdir / share_filename(p.form)
+        p.files["share"] = write_share(path, p.form, p.registry, p.result, p.submissions)
+    if p.options.report:
+        draft = report_draft(p)
+        p.files["report_docx"] = write_docx(outdir / report_filename(p.form), draft)
+        p.files["report_md"] = write_markdown(outdir / report_filename(p.form, ".md"), draft)
+    return p.files
+
+
+def write_rollup(path: Path, p: Prepared) -> Path:
+    """The 上报 return: the real template filled with this office's consolidated figures."""
+    values = rollup_values(p.form, p.registry, p.result, p.submissions, p.today)
+    ledgers = rollup_ledgers(p.form, p.result)
+    with tempfile.TemporaryDirectory(prefix="rollup-template-") as folder:
+        template = write_template(p.form, p.registry, Path(folder))
+        with atomic_output(path) as tmp:
+            fill_return(p.form, template, tmp, values, ledgers, literal_text=True)
+    return path
+
+
+def report_draft(p: Prepared) -> ReportDraft:
+    cells: dict[str, str] = {}
+    for sub in p.submissions:
+        for code, (sheet, cell) in sub.cells.items():
+            cells.setdefault(code, f"{sheet}!{cell}")
+    return build_report(p.form, p.registry, p.result, cells)

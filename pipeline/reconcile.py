@@ -1,0 +1,173 @@
+"""节点检查 (the 核对 sheet): does every parent total equal the sum of its parts, and does
+every summary figure tied to a ledger equal the ledger's rows? Pure: no files, no Excel.
+
+Both are recomputed independently of `consolidate`'s totals: a difference here means a bug
+or an input the validator let through, and the clerk sees it before the figures go upward.
+"""
+
+from __future__ import annotations
+
+import ast
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import pandas as pd
+
+from .consolidate import Consolidation
+from .definition import Form, Registry, Rule
+from .rollup import may_be_blank
+from .rules import Skip, evaluate_node
+
+LEVEL_CHECK = "层级合计"
+LEDGER_CHECK = "台账核对"
+
+
+@dataclass(frozen=True)
+class Check:
+    kind: str  # LEVEL_CHECK or LEDGER_CHECK
+    scope: str  # the parent unit, or the units whose figure is compared with their ledger
+    code: str
+    label: str
+    figure: int  # the parent total, or the summary figure
+    parts: int  # Σ own + children, or the ledger count
+    how: str  # what `parts` is, in Chinese
+
+    @property
+    def difference(self) -> int:
+        return self.figure - self.parts
+
+
+def reconcile(
+    result: Consolidation,
+    form: Form,
+    registry: Registry,
+    system_units: frozenset[str] = frozenset(),
+) -> list[Check]:
+    """Every check, differences first (then in registry and definition order).
+
+    `system_units`: units whose return is a 上报 (全系统) return. Their figures that some of
+    their own units may leave blank cannot be compared with their concatenated ledgers.
+    """
+    checks = list(_level_checks(result, form, registry)) + list(
+        _ledger_checks(result, form, registry, system_units)
+    )
+    return sorted(checks, key=lambda c: c.difference == 0)
+
+
+def _number(value: object) -> int:
+    if value is None or (isinstance(value, float) and pd.isna(value)):
+        return 0
+    return int(value)  # type: ignore[call-overload]
+
+
+# Parent = Σ children
+
+
+def _level_checks(result: Consolidation, form: Form, registry: Registry) -> Iterator[Check]:
+    sums = [i for i in form.statistics_indicators if i.aggregation == "sum"]
+    for unit, _ in registry.tree_order():
+        children = registry.children(unit.code)
+        if not children:
+            continue
+        names = "、".join(c.name for c in children)
+        for ind in sums:
+            parts = _own(result, unit.code, ind.code) + sum(
+                _subtree(result, registry, c.code, ind.code) for c in children
+            )
+            yield Check(
+                LEVEL_CHECK,
+                unit.name,
+                ind.code,
+                ind.label,
+                _number(result.subtotals[unit.code][ind.code].value),
+                parts,
+                f"本级 + 下属单位（{names}）",
+            )
+
+
+def _own(result: Consolidation, unit: str, code: str) -> int:
+    return _number(result.matrix.at[unit, code]) if unit in result.matrix.index else 0
+
+
+def _subtree(result: Consolidation, registry: Registry, unit: str, code: str) -> int:
+    return _own(result, unit, code) + sum(
+        _subtree(result, registry, c.code, code) for c in registry.children(unit)
+    )
+
+
+# Summary figure = ledger rows
+
+
+def _ledger_checks(
+    result: Consolidation, form: Form, registry: Registry, system_units: frozenset[str]
+) -> Iterator[Check]:
+    rows = _rows_by_unit(result, form)
+    for rule in form.rules:
+        for code, call in ledger_ties(rule):
+            if not form.has_indicator(code):
+                continue
+            ind = form.indicator(code)
+            if ind.aggregation == "self":
+                units = [registry.root.code] if registry.root.code in result.units else []
+            else:
+                units = list(result.units)
+            # Blank = not applicable: a unit that left the figure blank is not compared.
+            units = [u for u in units if result.matrix.at[u, code] is not None]
+            if may_be_blank(form, code):
+                units = [u for u in units if u not in system_units]
+            if not units:
+                continue
+            figure = sum(_number(result.matrix.at[u, code]) for u in units)
+            counted = sum(_count(call, rows, u) for u in units)
+            scope = registry.root.name + "（本级）" if ind.aggregation == "self" else "全系统"
+            yield Check(
+                LEDGER_CHECK,
+                f"{scope}，{len(units)} 个单位",
+                code,
+                ind.label,
+                figure,
+                counted,
+                f"[{rule.id}] {ast.unparse(call)}",
+            )
+
+
+def ledger_ties(rule: Rule) -> list[tuple[str, ast.Call]]:
+    """(indicator, ledger call) for each `CODE == count(...)` / `total(...)` in a rule."""
+    body = rule.expr.tree.body
+    conjuncts = (
+        body.values if isinstance(body, ast.BoolOp) and isinstance(body.op, ast.And) else [body]
+    )
+    ties = []
+    for node in conjuncts:
+        if not (
+            isinstance(node, ast.Compare) and len(node.ops) == 1 and isinstance(node.ops[0], ast.Eq)
+        ):
+            continue
+        sides = (node.left, node.comparators[0])
+        for side, other in (sides, sides[::-1]):
+            ledger_call = isinstance(other, ast.Call) and getattr(other.func, "id", "") in (
+                "count",
+                "total",
+            )
+            if isinstance(side, ast.Name) and ledger_call:
+                ties.append((side.id, other))
+    return ties
+
+
+def _rows_by_unit(result: Consolidation, form: Form) -> dict[str, dict[str, list[dict]]]:
+    by_unit: dict[str, dict[str, list[dict]]] = {}
+    for ledger in form.ledgers:
+        frame = result.ledgers.get(ledger.id)
+        if frame is None:
+            continue
+        for record in frame.to_dict("records"):
+            by_unit.setdefault(record["单位编码"], {}).setdefault(ledger.id, []).append(record)
+    return by_unit
+
+
+def _count(call: ast.Call, rows: dict[str, dict[str, list[dict]]], unit: str) -> int:
+    def no_names(name: str) -> object:
+        raise Skip
+
+    ledgers = rows.get(unit, {})
+    return int(evaluate_node(call, no_names, lambda ledger_id: ledgers.get(ledger_id, [])))  # type: ignore[call-overload]

@@ -1,0 +1,243 @@
+"""The report draft's statistical sentences, from the consolidated figures. Pure.
+
+Generation rules (§6.2 of the indicator reference): zero or blank categories are left out
+of enumerations and a whole-zero list becomes “未发生…”; enumerations follow the official
+order; plan figures only after “计划”; the period phrase comes from the definition's period;
+a per-person minimum (“均在N篇以上”) only when every unit reported it; names are never read,
+so never printed (列席人 is always “***”). Every number printed is traced to its indicator
+codes. The wording of each section lives in `report_text.py`.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+import pandas as pd
+
+from .consolidate import Consolidation
+from .definition import Form, Period, Registry
+
+_CODE = re.compile(r"\{([A-Z][A-Z0-9_]*)\}")
+
+
+# As template.AGGREGATION_LABEL, which this pure module cannot import (template uses Excel).
+AGGREGATION_LABEL = {
+    "sum": "求和",
+    "max": "取最大值",
+    "min": "取最小值",
+    "self": "仅本级",
+    "none": "不汇总",
+}
+
+
+@dataclass(frozen=True)
+class Sentence:
+    ref: str  # "三-2": section and number, for the trace table
+    text: str
+    codes: tuple[str, ...]  # indicator codes (or ledger ids) whose figures the text prints
+
+
+@dataclass(frozen=True)
+class Section:
+    number: str
+    title: str
+    sentences: tuple[Sentence, ...]
+    table: tuple[tuple[str, str, object, str], ...]  # (code, label, value, unit)
+
+
+@dataclass(frozen=True)
+class Trace:
+    ref: str
+    code: str
+    label: str
+    value: object
+    aggregation: str
+    source: str
+
+
+@dataclass(frozen=True)
+class ReportDraft:
+    title: str
+    note: str
+    sections: tuple[Section, ...]
+    traces: tuple[Trace, ...]
+
+
+def period_phrase(period: Period) -> str:
+    """H1 → “2022年上半年”, FY → “2022年”, YTD → “截至9月30日” (§6.2 rule 7)."""
+    if period.type == "上半年":
+        return f"{period.start.year}年上半年"
+    if period.type == "全年":
+        return f"{period.start.year}年"
+    return f"截至{period.end.month}月{period.end.day}日"
+
+
+def join_dates(dates: list[str]) -> str:
+    """“3月5日、4月2日和6月1日” (§6.2 rule 4)."""
+    if len(dates) <= 1:
+        return "".join(dates)
+    return "、".join(dates[:-1]) + "和" + dates[-1]
+
+
+class Facts:
+    """The consolidated figures, and the bookkeeping of which codes a sentence prints."""
+
+    def __init__(self, form: Form, registry: Registry, result: Consolidation):
+        self.form, self.registry, self.result = form, registry, result
+        self.root = registry.root
+        self.period = period_phrase(form.period)
+        self.year = form.period.start.year
+        self.printed: list[str] = []  # codes printed by the sentence being built
+        self.mentioned: list[str] = []  # codes a section speaks of, printed or not (its table)
+        self._positions = {ind.code: n for n, ind in enumerate(form.indicators)}
+
+    def value(self, code: str) -> int | None:
+        total = self.result.totals.get(code)
+        return (
+            int(total.value) if total is not None and isinstance(total.value, int | float) else None
+        )
+
+    def own(self, code: str) -> object:
+        """The office's own (本级) value of a text or yes/no indicator; never a pii field."""
+        matrix = self.result.matrix
+        if self.root.code not in matrix.index or code not in matrix.columns:
+            return None
+        value = matrix.at[self.root.code, code]
+        return None if value is None or (isinstance(value, float) and pd.isna(value)) else value
+
+    def order(self, code: str) -> int:
+        """Definition order (the order of the template), ledgers after indicators."""
+        codes = self._positions
+        return codes.get(code, len(codes))
+
+    def n(self, code: str) -> int:
+        return self.value(code) or 0
+
+    def part(self, template: str, *extras: str | None) -> str | None:
+        """The template with its figures, or None when any of them is 0 or blank.
+
+        Extras follow the main text: templates (“（其中…{CODE}次）”), each left out on its
+        own when its figures are 0, or plain text. None of them is printed without the main.
+        """
+        codes = _CODE.findall(template)
+        self._mention(codes)
+        for extra in extras:
+            self._mention(_CODE.findall(extra or ""))
+        if not all(self.n(c) for c in codes):
+            return None
+        text = self._fill(template, codes)
+        for extra in extras:
+            extra_codes = _CODE.findall(extra or "")
+            if extra and all(self.n(c) for c in extra_codes):
+                text += self._fill(extra, extra_codes)
+        return text
+
+    def _fill(self, template: str, codes: list[str]) -> str:
+        self.printed.extend(c for c in codes if c not in self.printed)
+        return _CODE.sub(lambda m: str(self.n(m.group(1))), template)
+
+    def join(self, parts: list[str | None], sep: str = "、") -> str | None:
+        present = [p for p in parts if p]
+        return sep.join(present) if present else None
+
+    def percent(self, part: int, whole: int) -> str:
+        return f"{part / whole * 100:.1f}%" if whole else "—"
+
+    def note(self, *codes: str) -> None:
+        """Record figures printed in a form `part` cannot express (sums, percentages)."""
+        self._mention(codes)
+        self.printed.extend(c for c in codes if c not in self.printed)
+
+    def _mention(self, codes) -> None:
+        self.mentioned.extend(c for c in codes if c not in self.mentioned)
+
+
+class SectionBuilder:
+    def __init__(self, facts: Facts, number: str):
+        self.facts, self.number = facts, number
+        self.sentences: list[Sentence] = []
+        facts.mentioned = []
+        facts.printed = []
+
+    def add(
+        self,
+        lead: str,
+        parts: list[str | None],
+        sep: str = "，",
+        end: str = "。",
+        empty: str | None = None,
+    ) -> None:
+        """lead + parts + end; `empty` (or nothing) when every part is left out."""
+        present = [p for p in parts if p]
+        if present:
+            text = lead + sep.join(present) + end
+        elif empty:
+            text = empty
+        else:
+            self.facts.printed = []
+            return
+        ref = f"{self.number}-{len(self.sentences) + 1}"
+        codes = sorted(self.facts.printed, key=self.facts.order)
+        self.sentences.append(Sentence(ref, text, tuple(codes)))
+        self.facts.printed = []
+
+    def section(self, title: str) -> Section:
+        form = self.facts.form
+        table = tuple(
+            (c, form.indicator(c).label, self.facts.value(c), form.indicator(c).unit)
+            for c in sorted(self.facts.mentioned, key=self.facts.order)
+            if form.has_indicator(c)
+        )
+        return Section(self.number, title, tuple(self.sentences), table)
+
+
+def build_report(
+    form: Form, registry: Registry, result: Consolidation, cells: dict[str, str]
+) -> ReportDraft:
+    """`cells`: indicator code -> where units type it (“二 学习教育!E12”), for the trace."""
+    from .report_text import SECTIONS
+
+    facts = Facts(form, registry, result)
+    titles = {s.id: s.title for s in form.statistics_sections}
+    sections = []
+    for section_id, number, write in SECTIONS:
+        builder = SectionBuilder(facts, number)
+        write(facts, builder)
+        sections.append(builder.section(titles.get(section_id, number)))
+    accepted = len(result.units)
+    title = f"{registry.root.name}{form.period.label}党风廉政建设和监督责任落实情况（统计部分）"
+    note = (
+        f"本稿由汇总程序根据 {accepted} 个单位已接收的报表（共 {len(registry.units)} 个报送单位）"
+        f"自动生成，数字为{facts.period}全系统合计（注明“本级”的为{registry.root.name}本级数据），"
+        "为0的项目已略去。请在此基础上补充工作情况和评价后使用；文末附数字来源表。"
+    )
+    return ReportDraft(title, note, tuple(sections), tuple(_traces(form, result, sections, cells)))
+
+
+def _traces(form: Form, result: Consolidation, sections: list[Section], cells: dict[str, str]):
+    for section in sections:
+        for sentence in section.sentences:
+            for code in sentence.codes:
+                if not form.has_indicator(code):
+                    ledger = form.ledger(code)
+                    yield Trace(
+                        sentence.ref,
+                        code,
+                        ledger.title,
+                        "",
+                        "台账明细",
+                        f"各单位“{ledger.sheet}”表",
+                    )
+                    continue
+                ind = form.indicator(code)
+                total = result.totals[code]
+                where = f"，模板“{cells[code]}”" if code in cells else ""
+                yield Trace(
+                    sentence.ref,
+                    code,
+                    ind.label,
+                    total.value,
+                    AGGREGATION_LABEL[ind.aggregation],
+                    f"{total.reporting} 个单位填报{where}",
+                )

@@ -1,0 +1,201 @@
+"""层层汇总: the 上报 return an office sends upward, the cut of 汇总 at a level of the tree,
+and how the next level treats such a return. Pure: no files, no Excel.
+
+An office's 上报 return is a return like any other, in the standard template, with the
+consolidated figures of its whole system (统计口径 = 全系统):
+- `sum`/`max` indicators carry the consolidated figure;
+- `min` carries the minimum over the units that reported (a blank required cell would get
+  an honest return refused upstream; 汇总's 备注 says when some units did not report);
+- `self` and `none` indicators (the bureau 党组's own business, texts, yes/no) carry the
+  office's own 本级 value;
+- ledgers are the concatenated ledgers, each row keeping its originating unit in the
+  definition's `origin_unit` column.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, replace
+
+import pandas as pd
+
+from .consolidate import Consolidation, Total, aggregate_units
+from .definition import ORIGIN_UNIT_COLUMN, Form, Registry
+from .problems import Problem, Severity
+from .submission import Status, Submission
+
+SCOPE_SYSTEM = "全系统"
+# Prefix of the warnings a 全系统 return gets instead of errors (see relax_rollup_returns).
+SCOPE_NOTE = "汇总上报表口径不同，仅作提示："
+
+
+@dataclass(frozen=True)
+class CutColumn:
+    """One column of 汇总 cut at a level: a unit alone (本级) or with everything below it."""
+
+    code: str
+    label: str
+    units: tuple[str, ...]
+
+
+def rollup_filename(form: Form, registry: Registry) -> str:
+    return f"上报_{registry.root.name}_{form.period.label}.xlsx"
+
+
+def origin_label(code: str, name: str) -> str:
+    return f"{name}（{code}）"
+
+
+# The 上报 return
+
+
+def rollup_values(
+    form: Form,
+    registry: Registry,
+    result: Consolidation,
+    subs: list[Submission],
+    today: dt.date,
+) -> dict[str, object]:
+    """Values by code for the 上报 return (derived totals are left to the template)."""
+    root = registry.root
+    own = next((s.values for s in subs if s.unit_code == root.code), {})
+    values: dict[str, object] = {}
+    for ind in form.cover.indicators:
+        if ind.type == "int" and ind.aggregation == "sum":
+            present = [s.values.get(ind.code) for s in subs]
+            numbers = [v for v in present if isinstance(v, int)]
+            values[ind.code] = sum(numbers) if numbers else None
+        else:
+            values[ind.code] = own.get(ind.code)
+    values.update(
+        UNIT_CODE=root.code,
+        UNIT_NAME=root.name,
+        SCOPE=SCOPE_SYSTEM,
+        SUBMIT_DATE=today,
+        UNIT_TYPE=own.get("UNIT_TYPE") or "机关",
+        FILLER=own.get("FILLER") or root.contact or root.name,
+        FILLER_PHONE=own.get("FILLER_PHONE") or root.phone or "-",
+    )
+    for code in ("PERIOD", "PERIOD_TYPE", "PERIOD_START", "PERIOD_END"):
+        values.pop(code, None)  # preset in the template
+    for ind in form.statistics_indicators:
+        if ind.derived is not None:
+            continue
+        total = result.totals[ind.code]
+        if ind.aggregation in ("sum", "max", "self"):
+            values[ind.code] = total.value
+        elif ind.aggregation == "min":
+            values[ind.code] = (
+                total.value if total.value is not None else _min_reported(result, ind.code)
+            )
+        else:
+            values[ind.code] = own.get(ind.code)
+    return values
+
+
+def _min_reported(result: Consolidation, code: str) -> int | None:
+    numbers = pd.to_numeric(result.matrix[code].dropna(), errors="coerce").dropna()
+    return int(numbers.min()) if len(numbers) else None
+
+
+def rollup_ledgers(form: Form, result: Consolidation) -> dict[str, list[dict[str, object]]]:
+    """The consolidated ledgers as rows by column key, each naming its originating unit."""
+    ledgers = {}
+    for ledger in form.ledgers:
+        keys = [c.key for c in ledger.columns]
+        frame = result.ledgers[ledger.id]
+        rows = []
+        for record in frame.to_dict("records"):
+            row = {k: _plain(record.get(k)) for k in keys}
+            if ORIGIN_UNIT_COLUMN in keys and not row.get(ORIGIN_UNIT_COLUMN):
+                # Rows from a lower 上报 return already name their origin: keep it.
+                row[ORIGIN_UNIT_COLUMN] = origin_label(record["单位编码"], record["单位名称"])
+            rows.append(row)
+        ledgers[ledger.id] = rows
+    return ledgers
+
+
+def _plain(value: object) -> object:
+    return None if value is None or (isinstance(value, float) and pd.isna(value)) else value
+
+
+# The next level: a 全系统 return
+
+
+def relax_rollup_returns(subs: list[Submission], form: Form) -> None:
+    """Turn into scope notes (warnings) the rule failures a 全系统 return cannot avoid.
+
+    A rule comparing a ledger with an indicator that some units may leave blank (a `self`
+    figure, the office's own; or an optional one, blank = not applicable) fails on a 上报
+    return as soon as a unit has ledger rows but no figure: the two sides cover different
+    units. Every other rule holds for sums of returns that each satisfy it.
+    """
+    scoped = {rule.id for rule in form.rules if scope_sensitive(rule, form)}
+    for sub in subs:
+        if sub.values.get("SCOPE") != SCOPE_SYSTEM or sub.status is Status.SUPERSEDED:
+            continue
+        changed = [_relaxed(p, scoped) for p in sub.problems]
+        if changed == sub.problems:
+            continue
+        sub.problems = changed
+        if sub.status is Status.REJECTED and not sub.errors:
+            sub.status, sub.reason = Status.ACCEPTED, ""
+        sub.settle_status()
+
+
+def may_be_blank(form: Form, code: str) -> bool:
+    """Whether some units may leave this indicator blank (so sums cover fewer units)."""
+    ind = form.indicator(code)
+    if ind.aggregation == "self":
+        return True
+    if ind.derived is not None:
+        return any(may_be_blank(form, part) for part in ind.parts)
+    return not ind.required
+
+
+def scope_sensitive(rule, form: Form) -> bool:
+    codes = [n for n in rule.expr.names if form.has_indicator(n)]
+    return bool(rule.expr.ledgers) and any(may_be_blank(form, c) for c in codes)
+
+
+def _relaxed(problem: Problem, scoped: set[str]) -> Problem:
+    if problem.code != "RULE_FAILED" or problem.message.startswith(SCOPE_NOTE):
+        return problem
+    rule_id = problem.message[1:].split("]", 1)[0] if problem.message.startswith("[") else ""
+    if rule_id not in scoped:
+        return problem
+    return replace(problem, severity=Severity.WARNING, message=SCOPE_NOTE + problem.message)
+
+
+def is_scope_note(problem: Problem) -> bool:
+    return problem.message.startswith(SCOPE_NOTE)
+
+
+# 汇总 cut at a level
+
+
+def level_cut(registry: Registry, level: int) -> list[CutColumn]:
+    """Columns that cover every registered unit exactly once, cut at tree depth `level`.
+
+    A unit at that depth, or a leaf above it, stands for itself and everything below it; a
+    parent above it stands for its own 本级 return only (its children get their own columns).
+    """
+    columns = []
+    for unit, depth in registry.tree_order():
+        below = registry.descendants(unit.code)
+        if depth == level or (depth < level and len(below) == 1):
+            label = unit.name if len(below) == 1 else f"{unit.name}（含下属）"
+            columns.append(CutColumn(unit.code, label, tuple(below)))
+        elif depth < level:
+            columns.append(CutColumn(unit.code, f"{unit.name}（本级）", (unit.code,)))
+    return columns
+
+
+def max_level(registry: Registry) -> int:
+    return max(depth for _, depth in registry.tree_order())
+
+
+def cut_totals(
+    columns: list[CutColumn], result: Consolidation, form: Form
+) -> list[dict[str, Total]]:
+    return [aggregate_units(result, form, c.code, list(c.units)) for c in columns]
