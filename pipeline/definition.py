@@ -12,6 +12,7 @@ import datetime as dt
 import re
 from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field
+from functools import cached_property
 from pathlib import Path
 
 import yaml
@@ -206,7 +207,14 @@ class Registry:
         return next(u for u in self.units if not u.parent)
 
     def children(self, code: str) -> list[Unit]:
-        return [u for u in self.units if u.parent == code]
+        return self._children_by_parent.get(code, [])
+
+    @cached_property
+    def _children_by_parent(self) -> dict[str, list[Unit]]:
+        found: dict[str, list[Unit]] = {}
+        for unit in self.units:
+            found.setdefault(unit.parent, []).append(unit)
+        return found
 
     def tree_order(self) -> list[tuple[Unit, int]]:
         """Units depth-first from the root, children in file order, with their depth."""

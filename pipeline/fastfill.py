@@ -1,8 +1,9 @@
-"""Fill the real template at the XML level, for the benchmark: a thousand returns in seconds.
+"""Fill the real template at the XML level: the 上报 return and the benchmark's returns.
 
-fill.py (openpyxl) takes ~100 ms a return; this writes the same values into the template's
-own XML parts (named input cells, rows under each ledger table) in about a millisecond. A
-test checks that both give the same values when read back.
+fill.py (openpyxl) takes ~100 ms for a small return and seconds for an office's thousands of
+ledger rows; this writes the same values into the template's own XML parts (named input
+cells, rows under each ledger table) in milliseconds. Text is always written as an inline
+string, never as a formula. A test checks that both fillers read back the same.
 """
 
 from __future__ import annotations
@@ -124,6 +125,9 @@ def _cell(ref: str, style: str, value: object) -> str:
         return f'<c r="{ref}" s="{style}" t="b"><v>{int(value)}</v></c>'
     if isinstance(value, int | float):
         return f'<c r="{ref}" s="{style}"><v>{value}</v></c>'
+    if isinstance(value, dt.datetime):
+        serial = (value - dt.datetime.combine(EPOCH, dt.time())).total_seconds() / 86400
+        return f'<c r="{ref}" s="{style}"><v>{serial}</v></c>'
     if isinstance(value, dt.date):
         return f'<c r="{ref}" s="{style}"><v>{(value - EPOCH).days}</v></c>'
     if isinstance(value, tuple | list):

@@ -11,6 +11,7 @@ import ast
 from collections.abc import Iterator
 from dataclasses import dataclass
 
+import numpy as np
 import pandas as pd
 
 from .consolidate import Consolidation
@@ -65,34 +66,37 @@ def _number(value: object) -> int:
 
 def _level_checks(result: Consolidation, form: Form, registry: Registry) -> Iterator[Check]:
     sums = [i for i in form.statistics_indicators if i.aggregation == "sum"]
+    columns = [result.matrix.columns.get_loc(i.code) for i in sums]
+    values = result.matrix.to_numpy()
+    row_of = {code: n for n, code in enumerate(result.matrix.index)}
+    zero = np.zeros(len(sums), dtype=np.int64)
+
+    def own(unit: str) -> np.ndarray:
+        if unit not in row_of:
+            return zero
+        return np.array([_number(values[row_of[unit], c]) for c in columns], dtype=np.int64)
+
+    subtree: dict[str, np.ndarray] = {}
+    for unit, _ in reversed(registry.tree_order()):  # children before their parents
+        subtree[unit.code] = own(unit.code) + sum(
+            (subtree[c.code] for c in registry.children(unit.code)), zero
+        )
     for unit, _ in registry.tree_order():
         children = registry.children(unit.code)
         if not children:
             continue
         names = "、".join(c.name for c in children)
-        for ind in sums:
-            parts = _own(result, unit.code, ind.code) + sum(
-                _subtree(result, registry, c.code, ind.code) for c in children
-            )
+        parts = own(unit.code) + sum((subtree[c.code] for c in children), zero)
+        for k, ind in enumerate(sums):
             yield Check(
                 LEVEL_CHECK,
                 unit.name,
                 ind.code,
                 ind.label,
                 _number(result.subtotals[unit.code][ind.code].value),
-                parts,
+                int(parts[k]),
                 f"本级 + 下属单位（{names}）",
             )
-
-
-def _own(result: Consolidation, unit: str, code: str) -> int:
-    return _number(result.matrix.at[unit, code]) if unit in result.matrix.index else 0
-
-
-def _subtree(result: Consolidation, registry: Registry, unit: str, code: str) -> int:
-    return _own(result, unit, code) + sum(
-        _subtree(result, registry, c.code, code) for c in registry.children(unit)
-    )
 
 
 # Summary figure = ledger rows
@@ -112,12 +116,13 @@ def _ledger_checks(
             else:
                 units = list(result.units)
             # Blank = not applicable: a unit that left the figure blank is not compared.
-            units = [u for u in units if result.matrix.at[u, code] is not None]
+            column = dict(zip(result.matrix.index, result.matrix[code], strict=True))
+            units = [u for u in units if column[u] is not None]
             if may_be_blank(form, code):
                 units = [u for u in units if u not in system_units]
             if not units:
                 continue
-            figure = sum(_number(result.matrix.at[u, code]) for u in units)
+            figure = sum(_number(column[u]) for u in units)
             counted = sum(_count(call, rows, u) for u in units)
             scope = registry.root.name + "（本级）" if ind.aggregation == "self" else "全系统"
             yield Check(
