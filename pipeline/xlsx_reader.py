@@ -16,11 +16,13 @@ callback per element (3x slower).
 from __future__ import annotations
 
 import datetime as dt
+import functools
+import html
 import io
 import posixpath
 import re
 import zipfile
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import IO
 from xml.etree import ElementTree
@@ -48,7 +50,7 @@ class ReadError(Exception):
 class _Parts:
     zf: zipfile.ZipFile
     sheets: dict[str, str]  # sheet name -> part path
-    strings: list[str]
+    strings: Sequence[str]
     date_styles: set[int]
     date1904: bool
 
@@ -184,10 +186,36 @@ def _relationships(zf: zipfile.ZipFile, part: str) -> dict[str, tuple[str, str]]
     return found
 
 
-def _shared_strings(zf: zipfile.ZipFile, part: str | None) -> list[str]:
+def _shared_strings(zf: zipfile.ZipFile, part: str | None):
     if not part or part not in zf.namelist():
         return []
-    return [_text_of(item) for item in ElementTree.parse(_xml(zf, part)).getroot()]
+    data = _xml(zf, part).getvalue()
+    spans = [m.span(1) for m in _STRING_ITEM.finditer(data)]
+    if FAST_PATH and len(spans) == data.count(b"<si") and b"<![CDATA[" not in data:
+        return _LazyStrings(data, spans)
+    return [_text_of(item) for item in ElementTree.fromstring(data)]
+
+
+_STRING_ITEM = re.compile(rb"<si(?:/>|>(.*?)</si>)", re.S)
+
+
+class _LazyStrings:
+    """Shared strings decoded only when a wanted cell uses them: a template carries the whole
+    registry in its dropdown lists, thousands of strings no check ever reads."""
+
+    def __init__(self, data: bytes, spans: list[tuple[int, int]]):
+        self.data, self.spans, self.cache = data, spans, {}
+
+    def __len__(self) -> int:
+        return len(self.spans)
+
+    def __getitem__(self, index: int) -> str:
+        if index not in self.cache:
+            start, end = self.spans[index]
+            item = _PHONETIC.sub(b"", self.data[start:end]) if start >= 0 else b""
+            text = "".join(_text(t.group(1) or b"") for t in _T.finditer(item))
+            self.cache[index] = text[: limits.MAX_TEXT_CHARS]
+        return self.cache[index]
 
 
 def _text_of(el) -> str:
@@ -330,15 +358,22 @@ def _sheet_data(data: bytes):
 def _sheet_cells(
     parts: _Parts, part: str, plan: _Plan | None, budget: list[int]
 ) -> dict[tuple[int, int], object]:
+    data = _xml(parts.zf, part).getvalue()
+    if FAST_PATH and _plain_cells(data):
+        return _scan_cells(data, parts, plan, budget)
+    return _tree_cells(data, parts, plan, budget)
+
+
+def _tree_cells(
+    data: bytes, parts: _Parts, plan: _Plan | None, budget: list[int]
+) -> dict[tuple[int, int], object]:
     cells: dict[tuple[int, int], object] = {}
     row_number = 0
-    sheet_data = _sheet_data(_xml(parts.zf, part).getvalue())
-    for el in sheet_data:
+    for el in _sheet_data(data):
         if _local(el.tag) != "row":
             continue
         row_number = int(el.get("r") or row_number + 1)
-        if row_number > limits.MAX_ROWS_READ:
-            raise ReadError(f"工作表行数过多（超过 {limits.MAX_ROWS_READ} 行），不是正常的报表")
+        _check_row(row_number)
         budget[0] -= len(el)
         if budget[0] < 0:
             raise ReadError("单元格数量过多，不是正常的报表")
@@ -358,28 +393,131 @@ def _sheet_cells(
                     continue
             else:
                 col_number = place[1]
-            value = _cell_value(cell, parts)
+            value = _element_value(cell, parts)
             if value is not None:
                 cells[place] = value
     return cells
 
 
-def _cell_value(el, parts: _Parts) -> object:
-    kind = el.get("t", "n")
-    value_el = formula_el = None
+def _check_row(row: int) -> None:
+    if row > limits.MAX_ROWS_READ:
+        raise ReadError(f"工作表行数过多（超过 {limits.MAX_ROWS_READ} 行），不是正常的报表")
+
+
+# The fast path: a sheet written the usual way (every cell addressed, no namespace prefix, no
+# CDATA) is scanned with regular expressions instead of building a tree: 3-4x faster. Any
+# other shape goes through ElementTree; a test checks that both give the same cells.
+
+FAST_PATH = True
+_CELL = re.compile(rb'<c r="([A-Z]{1,3})(\d+)"([^>]*?)(?:/>|>(.*?)</c>)', re.S)
+_ATTR_T = re.compile(rb'\st="([a-zA-Z]+)"')
+_ATTR_S = re.compile(rb'\ss="(\d+)"')
+_V = re.compile(rb"<v>([^<]*)</v>")
+_F = re.compile(rb"<f\b[^>]*?(?:/>|>([^<]*)</f>)")
+_T = re.compile(rb"<t\b[^>]*?(?:/>|>([^<]*)</t>)")
+_PHONETIC = re.compile(rb"<rPh\b.*?</rPh>", re.S)
+_ANY_CELL = re.compile(rb"<c[\s>/]")
+_PREFIXED_CELL = re.compile(rb"<[A-Za-z_][\w.-]*:c[\s>/]")
+
+
+@functools.lru_cache(maxsize=64)
+def _named_cells(refs: tuple[str, ...]) -> re.Pattern:
+    alternatives = "|".join(re.escape(ref) for ref in refs) or "(?!)"
+    return re.compile(
+        rb'<c r="(?=(?:'
+        + alternatives.encode()
+        + rb')")([A-Z]{1,3})(\d+)"([^>]*?)(?:/>|>(.*?)</c>)',
+        re.S,
+    )
+
+
+def _plain_cells(data: bytes) -> bool:
+    return (
+        len(_ANY_CELL.findall(data)) == data.count(b'<c r="')
+        and b"<![CDATA[" not in data
+        and not _PREFIXED_CELL.search(data)
+    )
+
+
+def _scan_cells(
+    data: bytes, parts: _Parts, plan: _Plan | None, budget: list[int]
+) -> dict[tuple[int, int], object]:
+    cells: dict[tuple[int, int], object] = {}
+    named = plan.named if plan is not None else {}
+    tables = plan is None or bool(plan.areas)
+    # A sheet without tables: match only its named cells (same pattern for every return).
+    pattern = _CELL if tables else _named_cells(tuple(sorted(named)))
+    count = 0 if tables else data.count(b"<c ")
+    for number, match in enumerate(pattern.finditer(data), start=1):
+        if tables:
+            count = number
+        if count > budget[0]:
+            raise ReadError("单元格数量过多，不是正常的报表")
+        letters, row_text, attrs, body = match.groups()
+        row = int(row_text)
+        _check_row(row)
+        place = named.get((letters + row_text).decode()) if named else None
+        if place is None:
+            if not tables:
+                continue
+            place = (row, _column(letters.decode()))
+            if plan is not None and not (place in plan.places or plan.in_table(*place)):
+                continue
+        value = _scanned_value(attrs, body, parts)
+        if value is not None:
+            cells[place] = value
+    budget[0] -= count
+    return cells
+
+
+def _scanned_value(attrs: bytes, body: bytes | None, parts: _Parts) -> object:
+    if not body:
+        return None
+    kind = _ATTR_T.search(attrs)
+    style = _ATTR_S.search(attrs)
+    value = _V.search(body)
+    formula = _F.search(body) if b"<f" in body else None
+    inline = None
+    if b"<is>" in body:
+        inline = "".join(_text(t.group(1) or b"") for t in _T.finditer(_PHONETIC.sub(b"", body)))
+    return _decode(
+        kind.group(1).decode() if kind else "n",
+        int(style.group(1)) if style else 0,
+        _text(value.group(1)) if value else None,
+        None if formula is None else _text(formula.group(1) or b""),
+        inline,
+        parts,
+    )
+
+
+def _text(raw: bytes) -> str:
+    text = raw.decode("utf-8")
+    return html.unescape(text) if "&" in text else text
+
+
+def _element_value(el, parts: _Parts) -> object:
+    value = formula = inline = None
     for child in el:
         tag = _local(child.tag)
         if tag == "v":
-            value_el = child
+            value = child.text or ""
         elif tag == "f":
-            formula_el = child
+            formula = child.text or ""
         elif tag == "is":
-            return _text_of(child)
-    text = value_el.text if value_el is not None else None
-    if text is None:
-        if formula_el is not None:
-            return NoCachedValue((formula_el.text or "")[:200])
-        return None
+            inline = _text_of(child)
+    return _decode(el.get("t", "n"), int(el.get("s", "0")), value, formula, inline, parts)
+
+
+def _decode(
+    kind: str, style: int, text: str | None, formula: str | None, inline: str | None, parts: _Parts
+) -> object:
+    """A cell's value from its type, style, cached value, formula and inline string."""
+    if inline is not None:
+        return inline[: limits.MAX_TEXT_CHARS]
+    if not text:  # no <v>, or an empty one (a formula whose text result is "" is blank)
+        if kind == "str" and text == "":
+            return ""
+        return NoCachedValue(formula[:200]) if formula is not None else None
     if kind == "s":
         index = int(text)
         return parts.strings[index] if 0 <= index < len(parts.strings) else None
@@ -392,7 +530,7 @@ def _cell_value(el, parts: _Parts) -> object:
     if kind == "d":
         return _iso_date(text)
     number = float(text) if any(ch in text for ch in ".eE") else int(text)
-    if int(el.get("s", "0")) in parts.date_styles:
+    if style in parts.date_styles:
         epoch = EPOCH_1904 if parts.date1904 else EPOCH_1900
         try:
             moment = epoch + dt.timedelta(days=number)
