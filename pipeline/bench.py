@@ -31,7 +31,7 @@ from .template import write_template
 
 DISTINCT_SAMPLES = 40  # distinct contents, reused with each unit's own code and name
 ERROR_EVERY = 33  # one return in 33 (3%) carries a mistake
-BASELINE_MAX_FILES = 1000  # the baseline is timed on at most this many files, then scaled
+BASELINE_MAX_FILES = 300  # the baseline (~5 files/s) is timed on this many files, then scaled
 
 
 @dataclass
@@ -109,6 +109,19 @@ def run_ours(data: BenchData, out: Path) -> dict:
     return {"seconds": seconds, "peak_rss_mb": usage.ru_maxrss / 1024, "stages": stages}
 
 
+def resubmit(form: Form, data: BenchData) -> None:
+    """One unit sends a corrected return: same file name, different content."""
+    first = sorted(data.inbox.iterdir())[1]
+    units = [
+        line.split(",") for line in data.units.read_text(encoding="utf-8-sig").splitlines()[1:]
+    ]
+    registry = Registry(tuple(Unit(*row) for row in units))
+    unit = next(u for u in registry.units if first.name.startswith(u.code + "_"))
+    template = next(data.inbox.parent.glob("*.xlsx"))
+    sample = sample_return(form, registry, unit, seed=424242, max_rows=4)
+    FastFiller(template, form).write(first, sample.values, sample.ledgers)
+
+
 def run_baseline(data: BenchData, form: Form, out: Path) -> tuple[float, int]:
     """The obvious pandas program; timed on at most BASELINE_MAX_FILES files."""
     files = sorted(data.inbox.iterdir())[:BASELINE_MAX_FILES]
@@ -156,6 +169,8 @@ def bench(form: Form, n: int, folder: Path | None = None, echo=print) -> dict:
         data = generate(form, work / "data", n)
         echo(f"生成 {n} 份报表用时 {time.perf_counter() - started:.1f} 秒（不计入比较）")
         ours = run_ours(data, work / "out")
+        resubmit(form, data)
+        again = run_ours(data, work / "out")  # the clerk re-runs after one unit resubmits
         baseline_seconds, baseline_files = run_baseline(data, form, work / "baseline.xlsx")
         scaled = baseline_seconds * n / baseline_files
         inflate = inflate_all(data)
@@ -173,6 +188,8 @@ def bench(form: Form, n: int, folder: Path | None = None, echo=print) -> dict:
         "floor_seconds": round(floor, 3),
         "ratio_to_floor": round(ours["seconds"] / floor, 2),
         "peak_rss_mb": round(ours["peak_rss_mb"], 1),
+        "rerun_seconds": round(again["seconds"], 3),
+        "rerun_ratio": round(again["seconds"] / ours["seconds"], 3),
     }
     _table(result, stages, baseline_files, baseline_seconds, inflate, echo)
     return result

@@ -155,12 +155,14 @@ def spec(form_path: Path, units_path: Path, as_json_flag: bool) -> None:
     help="汇总结果输出文件夹",
 )
 @click.option("--quiet", "-q", is_flag=True, help="不显示进度条")
+@click.option("--no-cache", "no_cache", is_flag=True, help="不使用上次的审核结果，全部重新读取")
 @definition_options
 @output_options
 def consolidate(
     inbox: Path,
     out_dir: Path,
     quiet: bool,
+    no_cache: bool,
     form_path: Path,
     units_path: Path,
     level: int,
@@ -175,7 +177,9 @@ def consolidate(
     """
     form, registry = load_definition(form_path, units_path)
     options = output_choice(form, registry, level, compare_path, share, report=False)
-    result = consolidate_folder(inbox, out_dir, form, registry, units_path, quiet, options)
+    result = consolidate_folder(
+        inbox, out_dir, form, registry, units_path, quiet, options, use_cache=not no_cache
+    )
     sys.exit(EXIT_OK if result.clean else EXIT_REJECTED)
 
 
@@ -247,6 +251,7 @@ def consolidate_folder(
     units_path: Path,
     quiet: bool,
     options: OutputOptions | None = None,
+    use_cache: bool = True,
 ) -> RunResult:
     if not inbox.is_dir():
         click.echo(f"错误：收件文件夹“{safe(str(inbox))}”不存在或不是文件夹", err=True)
@@ -256,7 +261,9 @@ def consolidate_folder(
         sys.exit(EXIT_USAGE)
 
     progress = NoProgress() if quiet else BarProgress()
-    result = run_consolidation(inbox, out_dir, form, registry, str(units_path), progress, options)
+    result = run_consolidation(
+        inbox, out_dir, form, registry, str(units_path), progress, options, use_cache
+    )
     print_summary(result, registry)
     print_outputs(result)
     return result

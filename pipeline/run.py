@@ -14,8 +14,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
 
+from .cache import ResultCache, fingerprint
 from .consolidate import Consolidation, accepted, consolidate, settle_duplicates
-from .definition import Form, Registry
+from .definition import Form, Registry, as_json
 from .feedback import FEEDBACK_FOLDER, feedback_path, staged_path
 from .intake import Entry, discover, file_sha256
 from .outfiles import atomic_output
@@ -75,9 +76,10 @@ def read_inbox(
     registry: Registry,
     progress: Progress | None = None,
     outdir: Path | None = None,
+    use_cache: bool = False,
 ) -> list[Submission]:
     """Every entry of the inbox as a Submission, in file-name order."""
-    return check_entries(discover(inbox), form, registry, progress, outdir)
+    return check_entries(discover(inbox), form, registry, progress, outdir, use_cache)
 
 
 def check_entries(
@@ -86,6 +88,7 @@ def check_entries(
     registry: Registry,
     progress: Progress | None = None,
     outdir: Path | None = None,
+    use_cache: bool = False,
 ) -> list[Submission]:
     """A Submission for every entry: read and checked, or skipped with a reason. With
     `outdir`, feedback workbooks are staged there by the workers (see finish_feedback)."""
@@ -103,14 +106,26 @@ def check_entries(
             continue
         seen[sha256] = entry.name
         jobs.append((entry, sha256))
+    cache = ResultCache(outdir, _fingerprint(form, registry)) if use_cache and outdir else None
+    if outdir is not None:
+        (outdir / FEEDBACK_FOLDER).mkdir(parents=True, exist_ok=True)
+    if cache is not None:
+        remaining = []
+        for entry, sha256 in jobs:
+            sub = cache.load(entry.name, sha256, staged_path(outdir, sha256))
+            if sub is None:
+                remaining.append((entry, sha256))
+            else:
+                sub.mtime = entry.mtime
+                submissions.append(sub)
+        jobs = remaining
     progress.start(len(jobs))
     try:
-        staging = outdir / FEEDBACK_FOLDER if outdir is not None else None
-        if staging is not None:
-            staging.mkdir(parents=True, exist_ok=True)
-        for entry, sub in check_all(jobs, form, registry, progress.advance, staging and outdir):
+        for entry, sub in check_all(jobs, form, registry, progress.advance, outdir):
             if not unchanged(entry):
-                sub = failed(sub.file, sub.sha256, sub.mtime, STILL_WRITING)
+                sub = failed(sub.file, sub.sha256, sub.mtime, STILL_WRITING, transient=True)
+            elif cache is not None and not sub.transient:
+                cache.store(sub, staged_path(outdir, sub.sha256))
             submissions.append(sub)
     finally:
         progress.finish()
@@ -120,6 +135,10 @@ def check_entries(
     submissions.sort(key=lambda s: (s.file, s.source))
     settle_duplicates(submissions)
     return submissions
+
+
+def _fingerprint(form: Form, registry: Registry) -> str:
+    return fingerprint(json.dumps(as_json(form, registry), sort_keys=True, default=str).encode())
 
 
 STILL_WRITING = "文件在读取期间发生了变化（可能仍在复制或保存），请稍后重新运行汇总"
@@ -149,10 +168,11 @@ def run_consolidation(
     registry_file: str = "",
     progress: Progress | None = None,
     options: OutputOptions | None = None,
+    use_cache: bool = True,
 ) -> RunResult:
     started = dt.datetime.now().replace(microsecond=0)
     clock = [time.perf_counter()]
-    submissions = read_inbox(inbox, form, registry, progress, outdir)
+    submissions = read_inbox(inbox, form, registry, progress, outdir, use_cache)
     relax_rollup_returns(submissions, form)  # 上报 returns of lower offices (层层汇总)
     clock.append(time.perf_counter())
     chosen = accepted(submissions, registry)

@@ -89,6 +89,7 @@ class Submission:
     reason: str = ""  # one line, for rejected / ignored / superseded
     source: str = ""  # the file's path, for feedback workbooks (never written to outputs)
     timing: tuple[float, float] = (0.0, 0.0)  # seconds reading, seconds validating (benchmark)
+    transient: bool = False  # failed for a reason that may pass (timeout, crash): not cached
 
     @property
     def errors(self) -> int:

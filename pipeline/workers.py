@@ -61,8 +61,10 @@ def check_return(path: str, sha256: str, mtime: float, feedback_dir: str = "") -
     return sub
 
 
-def failed(name: str, sha256: str, mtime: float, reason: str) -> Submission:
-    sub = Submission(file=name, sha256=sha256, mtime=mtime)
+def failed(
+    name: str, sha256: str, mtime: float, reason: str, transient: bool = False
+) -> Submission:
+    sub = Submission(file=name, sha256=sha256, mtime=mtime, transient=transient)
     sub.problems.append(make_problem("FILE_UNREADABLE", reason=reason, file=name))
     sub.settle_status()
     return sub
@@ -82,7 +84,8 @@ def check_all(
     in `feedback_dir` under each file's sha256 (the run names them once it knows which count)."""
     if not jobs:
         return
-    workers = max(1, min(os.cpu_count() or 1, len(jobs)))
+    wanted = int(os.environ.get("PIPELINE_WORKERS") or os.cpu_count() or 1)
+    workers = max(1, min(wanted, len(jobs)))
     with ProcessPool(
         max_workers=workers,
         max_tasks=TASKS_PER_WORKER,
@@ -112,7 +115,7 @@ def _outcome(future, entry: Entry, sha256: str) -> Submission:
         reason = "读取时程序异常退出（文件可能损坏或过大），请用 Excel 或 WPS 重新保存后报送"
     except Exception as exc:  # noqa: BLE001 - a bug must cost one file, not the run
         reason = f"程序内部错误（{type(exc).__name__}: {exc}），请将此文件提交给技术支持"
-    return failed(entry.name, sha256, entry.mtime, reason)
+    return failed(entry.name, sha256, entry.mtime, reason, transient=True)
 
 
 def unchanged(entry: Entry) -> bool:

@@ -1,0 +1,69 @@
+"""Each file's checked result, kept between runs: a re-run after one unit resubmits reads only
+that file.
+
+A result is keyed by the file's sha256 and name, the definition, the registry and the code
+that reads and checks (a fingerprint of those sources), so a change to any of them starts
+afresh. The cache lives in OUTDIR/.cache, written by the pipeline only; a damaged entry is
+ignored. It stores what a worker returns (the Submission and its staged feedback workbook),
+before anything that depends on the other files (duplicates, roll-up scope) is decided.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import pickle
+import shutil
+from pathlib import Path
+
+from .submission import Submission
+
+CACHE_FOLDER = ".cache"
+# The modules whose code decides what a file's result is.
+RESULT_MODULES = (
+    "definition", "extract", "intake", "normalize", "problems", "rules", "sniff", "submission",
+    "validate", "xls_reader", "xlsx_reader", "feedback", "limits",
+)  # fmt: skip
+
+
+def fingerprint(definition: bytes) -> str:
+    """The definition and registry (as `spec --json` prints them) and the checking code."""
+    digest = hashlib.sha256(definition)
+    package = Path(__file__).parent
+    for module in RESULT_MODULES:
+        digest.update((package / f"{module}.py").read_bytes())
+    return digest.hexdigest()[:16]
+
+
+class ResultCache:
+    def __init__(self, outdir: Path, fingerprint: str):
+        self.folder = outdir / CACHE_FOLDER
+        self.fingerprint = fingerprint
+
+    def _key(self, name: str, sha256: str) -> str:
+        return hashlib.sha256(f"{self.fingerprint}\0{sha256}\0{name}".encode()).hexdigest()
+
+    def load(self, name: str, sha256: str, staged_feedback: Path) -> Submission | None:
+        key = self._key(name, sha256)
+        path = self.folder / f"{key}.pickle"
+        try:
+            sub = pickle.loads(path.read_bytes())
+        except (OSError, pickle.UnpicklingError, EOFError, AttributeError, ValueError, TypeError):
+            return None
+        if not isinstance(sub, Submission):
+            return None
+        feedback = self.folder / f"{key}.xlsx"
+        if feedback.exists():
+            staged_feedback.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(feedback, staged_feedback)
+        return sub
+
+    def store(self, sub: Submission, staged_feedback: Path) -> None:
+        if not sub.sha256:
+            return
+        key = self._key(sub.file, sub.sha256)
+        self.folder.mkdir(parents=True, exist_ok=True)
+        temporary = self.folder / f".{key}.tmp"
+        temporary.write_bytes(pickle.dumps(sub, protocol=pickle.HIGHEST_PROTOCOL))
+        temporary.replace(self.folder / f"{key}.pickle")
+        if staged_feedback.exists():
+            shutil.copyfile(staged_feedback, self.folder / f"{key}.xlsx")

@@ -1,0 +1,89 @@
+"""Parallelism and the result cache never change a result: every output cell and every
+manifest status are the same with one worker or two, with the cache cold, warm, or off."""
+
+from __future__ import annotations
+
+import json
+import warnings
+from pathlib import Path
+
+import openpyxl
+import pytest
+
+from pipeline import run as run_module
+from pipeline.fastfill import FastFiller
+from pipeline.run import run_consolidation
+from pipeline.sample import sample_return
+from pipeline.write import consolidated_filename
+
+
+@pytest.fixture(scope="module")
+def inbox(form, registry, template, tmp_path_factory) -> Path:
+    folder = tmp_path_factory.mktemp("cache_inbox")
+    filler = FastFiller(template, form)
+    for n, unit in enumerate(registry.units[:9]):
+        s = sample_return(form, registry, unit, seed=70 + n)
+        values = dict(s.values)
+        if n == 3:
+            values["EDU_CG_STUDY"] = "若干"  # one rejected return, with a feedback workbook
+        if n == 5:
+            values["ORG_HEART_TALK"] = f"{values['ORG_HEART_TALK']}人次"  # a warning
+        filler.write(folder / f"{unit.code}.xlsx", values, s.ledgers)
+    return folder
+
+
+def snapshot(out: Path, form) -> dict:
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        book = openpyxl.load_workbook(out / consolidated_filename(form), read_only=True)
+        sheets = {
+            ws.title: list(ws.iter_rows(values_only=True))
+            for ws in book.worksheets
+            if ws.title != "说明"
+        }
+    manifest = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
+    files = [
+        (f["name"], f["status"], f["errors"], f["warnings"], f["reason"]) for f in manifest["files"]
+    ]
+    feedback = sorted(p.name for p in (out / "反馈").iterdir())
+    return {"sheets": sheets, "files": files, "feedback": feedback}
+
+
+def test_same_outputs_with_and_without_parallelism_and_cache(
+    form, registry, inbox, tmp_path, monkeypatch
+) -> None:
+    monkeypatch.setenv("PIPELINE_WORKERS", "1")
+    run_consolidation(inbox, tmp_path / "serial", form, registry, use_cache=False)
+    monkeypatch.setenv("PIPELINE_WORKERS", "2")
+    run_consolidation(inbox, tmp_path / "cached", form, registry, use_cache=True)  # cold
+    cold = snapshot(tmp_path / "cached", form)
+    run_consolidation(inbox, tmp_path / "cached", form, registry, use_cache=True)  # warm
+    warm = snapshot(tmp_path / "cached", form)
+    serial = snapshot(tmp_path / "serial", form)
+    assert serial["feedback"] and len(serial["files"]) == 9
+    assert serial == cold == warm
+
+
+def test_rerun_reads_only_the_changed_file(
+    form, registry, inbox, template, tmp_path, monkeypatch
+) -> None:
+    scheduled: list[int] = []
+    original = run_module.check_all
+
+    def counting(jobs, *args, **kwargs):
+        scheduled.append(len(jobs))
+        return original(jobs, *args, **kwargs)
+
+    monkeypatch.setattr(run_module, "check_all", counting)
+    folder = tmp_path / "inbox"
+    folder.mkdir()
+    for path in inbox.iterdir():
+        (folder / path.name).write_bytes(path.read_bytes())
+    run_consolidation(folder, tmp_path / "out", form, registry)
+    unit = registry.units[0]
+    s = sample_return(form, registry, unit, seed=999)
+    FastFiller(template, form).write(
+        folder / f"{unit.code}.xlsx", s.values, s.ledgers
+    )  # resubmitted
+    run_consolidation(folder, tmp_path / "out", form, registry)
+    assert scheduled == [9, 1]
