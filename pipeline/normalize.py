@@ -7,6 +7,7 @@ irregular value was read: a warning) or `advice` (why it cannot be read: an erro
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import math
 import re
 import unicodedata
@@ -279,7 +280,7 @@ def to_choice(raw: object, choices: Sequence[str], multi: bool = False) -> Norma
     text = to_text(raw).value
     assert isinstance(text, str)
     parts = [p for p in MULTI_SEPARATORS.split(text) if p] if multi else [text]
-    folded = {_fold(c): c for c in choices}
+    folded = _folded(tuple(choices))
     found = []
     for part in parts:
         canonical = folded.get(_fold(part))
@@ -289,6 +290,11 @@ def to_choice(raw: object, choices: Sequence[str], multi: bool = False) -> Norma
     value: object = tuple(found) if multi else found[0]
     coerced = "" if "、".join(found) == text else "与下拉选项的写法不完全一致"
     return Normalized(value, coerced=coerced)
+
+
+@functools.lru_cache(maxsize=256)
+def _folded(choices: tuple[str, ...]) -> dict[str, str]:
+    return {_fold(c): c for c in choices}
 
 
 def _fold(text: str) -> str:

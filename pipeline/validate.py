@@ -144,6 +144,8 @@ NOT_READABLE = {
 def _value_problems(
     kind: str, result: Normalized, label: str, raw: object, where: dict[str, str]
 ) -> Iterator[Problem]:
+    if result.ok and not result.coerced:
+        return  # the common case: nothing to say
     shown = _show(raw)
     if isinstance(raw, ErrorValue | NoCachedValue):
         code = "CELL_ERROR_VALUE" if isinstance(raw, ErrorValue) else "FORMULA_NOT_CALCULATED"
