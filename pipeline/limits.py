@@ -15,5 +15,7 @@ MAX_ROWS_READ = 100_000  # rows of one sheet looked at
 MAX_CELLS_READ = 2_000_000  # cells of one workbook looked at
 MAX_TEXT_CHARS = 32_767  # Excel's own limit per cell
 SECONDS_PER_FILE = 60  # wall clock for reading and checking one file in a worker
-WORKER_MEMORY_BYTES = 1536 * 1024 * 1024  # address space of a worker process (RLIMIT_AS)
-WORKER_CPU_SECONDS = 120  # CPU time of one worker process before the kernel stops it
+WORKER_MEMORY_BYTES = (
+    1536 * 1024 * 1024
+)  # address space a worker may add to what it inherited (RLIMIT_AS)
+WORKER_CPU_SECONDS = 120  # CPU time a worker may use (it handles up to 200 files) (RLIMIT_CPU)

@@ -117,7 +117,7 @@ def check_entries(
                 remaining.append((entry, sha256))
             else:
                 sub.mtime = entry.mtime
-                submissions.append(sub)
+                submissions.append(sub.compact())
         jobs = remaining
     progress.start(len(jobs))
     try:
@@ -126,7 +126,7 @@ def check_entries(
                 sub = failed(sub.file, sub.sha256, sub.mtime, STILL_WRITING, transient=True)
             elif cache is not None and not sub.transient:
                 cache.store(sub, staged_path(outdir, sub.sha256))
-            submissions.append(sub)
+            submissions.append(sub.compact())
     finally:
         progress.finish()
     paths = {entry.name: str(entry.path) for entry in found}

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import sys
 from dataclasses import dataclass, field
 from enum import StrEnum
 
@@ -98,6 +99,19 @@ class Submission:
     @property
     def warnings(self) -> int:
         return sum(1 for p in self.problems if p.severity is Severity.WARNING)
+
+    def compact(self) -> Submission:
+        """Share the strings every return repeats (codes, column keys, sheet names): a run
+        keeps thousands of returns, and unpickled copies would each hold their own."""
+        intern = sys.intern
+        self.values = {intern(k): v for k, v in self.values.items()}
+        self.cells = {intern(k): (intern(s), c) for k, (s, c) in self.cells.items()}
+        for rows in self.ledgers.values():
+            rows[:] = [
+                {intern(k): (intern(v) if k == "_sheet" else v) for k, v in row.items()}
+                for row in rows
+            ]
+        return self
 
     def settle_status(self) -> None:
         """Set status from the problems found (accepted / with warnings / rejected)."""

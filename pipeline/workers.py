@@ -33,8 +33,21 @@ _registry: Registry | None = None
 def _start_worker(form: Form, registry: Registry) -> None:
     global _form, _registry
     _form, _registry = form, registry
-    _limit(resource.RLIMIT_AS, limits.WORKER_MEMORY_BYTES)
-    _limit(resource.RLIMIT_CPU, limits.WORKER_CPU_SECONDS)
+    # A forked worker starts with the parent's address space (which grows with the results
+    # gathered so far): the limit is what one file may add on top of that.
+    _limit(resource.RLIMIT_AS, _address_space() + limits.WORKER_MEMORY_BYTES)
+    used = resource.getrusage(resource.RUSAGE_SELF)
+    _limit(resource.RLIMIT_CPU, int(used.ru_utime + used.ru_stime) + limits.WORKER_CPU_SECONDS)
+
+
+def _address_space() -> int:
+    """Bytes of virtual memory this process has mapped now (Linux /proc)."""
+    try:
+        with open("/proc/self/statm") as handle:
+            pages = int(handle.read().split()[0])
+    except (OSError, ValueError, IndexError):
+        return 0
+    return pages * resource.getpagesize()
 
 
 def _limit(kind: int, value: int) -> None:

@@ -18,6 +18,7 @@ from .submission import STATUS_LABEL, Status, Submission
 from .template import AGGREGATION_LABEL, FIXED_CREATED, WORKBOOK_OPTIONS, print_setup
 
 MISSING = "未报送"
+CONSTANT_MEMORY_FROM = 2000  # returns; below this the default (faster) mode is used
 EXCEL_MAX_TEXT = 32767  # characters per cell
 
 
@@ -46,7 +47,12 @@ def write_consolidated(
     extras: Sequence[SheetExtra] = (),
 ) -> Path:
     with atomic_output(path) as tmp:
-        workbook = xlsxwriter.Workbook(str(tmp), WORKBOOK_OPTIONS)
+        options = dict(WORKBOOK_OPTIONS)
+        if len(submissions) > CONSTANT_MEMORY_FROM:
+            # Stream rows to disk instead of holding every cell: a 10,000-unit run would
+            # otherwise keep millions of cells in memory. Every sheet is written in row order.
+            options["constant_memory"] = True
+        workbook = xlsxwriter.Workbook(str(tmp), options)
         workbook.set_properties(
             {"title": f"{form.title} 汇总", "created": FIXED_CREATED, "author": ""}
         )

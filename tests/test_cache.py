@@ -87,3 +87,15 @@ def test_rerun_reads_only_the_changed_file(
     )  # resubmitted
     run_consolidation(folder, tmp_path / "out", form, registry)
     assert scheduled == [9, 1]
+
+
+def test_streaming_writer_gives_the_same_workbook(
+    form, registry, inbox, tmp_path, monkeypatch
+) -> None:
+    """Large runs write the workbook row by row (constant_memory); the cells are the same."""
+    from pipeline import write
+
+    run_consolidation(inbox, tmp_path / "default", form, registry, use_cache=False)
+    monkeypatch.setattr(write, "CONSTANT_MEMORY_FROM", 0)
+    run_consolidation(inbox, tmp_path / "streamed", form, registry, use_cache=False)
+    assert snapshot(tmp_path / "default", form) == snapshot(tmp_path / "streamed", form)
