@@ -34,6 +34,9 @@ PROGRESS_THRESHOLD = 10  # files; fewer finish before a bar would be useful
 CONTEXT_SETTINGS = {"help_option_names": ["-h", "--help"]}
 
 
+quiet_option = click.option("--quiet", "-q", is_flag=True, help="不显示进度条")
+
+
 def definition_options(command):
     command = click.option(
         "--form",
@@ -154,7 +157,7 @@ def spec(form_path: Path, units_path: Path, as_json_flag: bool) -> None:
     show_default=True,
     help="汇总结果输出文件夹",
 )
-@click.option("--quiet", "-q", is_flag=True, help="不显示进度条")
+@quiet_option
 @click.option("--no-cache", "no_cache", is_flag=True, help="不使用上次的审核结果，全部重新读取")
 @definition_options
 @output_options
@@ -193,7 +196,7 @@ def consolidate(
     show_default=True,
     help="输出文件夹",
 )
-@click.option("--quiet", "-q", is_flag=True, help="不显示进度条")
+@quiet_option
 @definition_options
 @output_options
 def report(
@@ -349,7 +352,7 @@ def print_summary(result: RunResult, registry: Registry) -> None:
     show_default=True,
     help="反馈表写到这个文件夹下的“反馈”子文件夹",
 )
-@click.option("--quiet", "-q", is_flag=True, help="不显示进度条")
+@quiet_option
 @definition_options
 def check(
     paths: tuple[Path, ...], out_dir: Path, quiet: bool, form_path: Path, units_path: Path
@@ -390,7 +393,7 @@ def check(
 @click.option(
     "--out", "out_dir", type=click.Path(path_type=Path), default=Path("output"), show_default=True
 )
-@click.option("--quiet", "-q", is_flag=True, help="不显示进度条")
+@quiet_option
 @definition_options
 def demo(inbox: Path, out_dir: Path, quiet: bool, form_path: Path, units_path: Path) -> None:
     """生成一组示例报表（含典型错误和一个未报单位）并汇总，演示全部输出。

@@ -21,6 +21,13 @@ from .rules import Expr, ExpressionError, compile_expr, sum_terms
 
 TYPES = {"int", "text", "date", "bool", "choice"}
 AGGREGATIONS = {"sum", "max", "min", "self", "none"}
+AGGREGATION_LABEL = {
+    "sum": "求和",
+    "max": "取最大值",
+    "min": "取最小值",
+    "self": "仅本级",
+    "none": "不汇总",
+}
 SEVERITIES = {"error", "warning"}
 PERIOD_TYPES = {"上半年", "全年", "截至某日"}
 # Period comparison: a change larger than this share of the previous figure needs an
@@ -196,10 +203,18 @@ class Registry:
     units: tuple[Unit, ...]
 
     def by_code(self, code: str) -> Unit | None:
-        return next((u for u in self.units if u.code == code), None)
+        return self._by_code.get(code)
 
     def by_name(self, name: str) -> Unit | None:
-        return next((u for u in self.units if u.name == name), None)
+        return self._by_name.get(name)
+
+    @cached_property
+    def _by_code(self) -> dict[str, Unit]:
+        return {u.code: u for u in reversed(self.units)}  # the first of duplicates wins
+
+    @cached_property
+    def _by_name(self) -> dict[str, Unit]:
+        return {u.name: u for u in reversed(self.units)}
 
     @property
     def root(self) -> Unit:

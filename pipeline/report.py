@@ -16,19 +16,9 @@ from dataclasses import dataclass
 import pandas as pd
 
 from .consolidate import Consolidation
-from .definition import Form, Period, Registry
+from .definition import AGGREGATION_LABEL, Form, Period, Registry
 
 _CODE = re.compile(r"\{([A-Z][A-Z0-9_]*)\}")
-
-
-# As template.AGGREGATION_LABEL, which this pure module cannot import (template uses Excel).
-AGGREGATION_LABEL = {
-    "sum": "求和",
-    "max": "取最大值",
-    "min": "取最小值",
-    "self": "仅本级",
-    "none": "不汇总",
-}
 
 
 @dataclass(frozen=True)

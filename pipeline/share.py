@@ -20,10 +20,10 @@ import xlsxwriter
 
 from . import styles
 from .consolidate import Consolidation
-from .definition import ORIGIN_UNIT_COLUMN, Form, Indicator, Ledger, Registry
+from .definition import AGGREGATION_LABEL, ORIGIN_UNIT_COLUMN, Form, Indicator, Ledger, Registry
 from .outfiles import atomic_output
 from .submission import STATUS_LABEL, Status, Submission
-from .template import AGGREGATION_LABEL, FIXED_CREATED, WORKBOOK_OPTIONS, print_setup
+from .template import FIXED_CREATED, WORKBOOK_OPTIONS, print_setup
 
 MASK = "***"
 SMALL = "<3"

@@ -14,7 +14,15 @@ import xlsxwriter
 from xlsxwriter.utility import quote_sheetname, xl_rowcol_to_cell
 
 from . import styles
-from .definition import BOOL_CHOICES, Form, Indicator, Ledger, Registry, choices_for
+from .definition import (
+    AGGREGATION_LABEL,
+    BOOL_CHOICES,
+    Form,
+    Indicator,
+    Ledger,
+    Registry,
+    choices_for,
+)
 from .layout import row_height
 from .outfiles import atomic_output
 
@@ -32,13 +40,6 @@ WORKBOOK_OPTIONS = {
 INPUT_COLUMN = 4  # column E on statistics sheets
 INSTRUCTION_CHARS_PER_LINE = 80  # Chinese characters across the merged instruction row
 NUMBERED = set("一二三四五六七八九十")  # instruction lines that carry their own numbering
-AGGREGATION_LABEL = {
-    "sum": "求和",
-    "max": "取最大值",
-    "min": "取最小值",
-    "self": "仅本级",
-    "none": "不汇总",
-}
 TYPE_LABEL = {"int": "整数", "text": "文字", "date": "日期", "bool": "是/否", "choice": "下拉选择"}
 
 

@@ -8,6 +8,7 @@ was running, which concurrent.futures' pool cannot do (one dead worker breaks th
 from __future__ import annotations
 
 import concurrent.futures
+import gc
 import os
 import resource
 import time
@@ -32,6 +33,10 @@ _registry: Registry | None = None
 
 def _start_worker(form: Form, registry: Registry) -> None:
     global _form, _registry
+    # A forked worker inherits the parent's objects (every result gathered so far); frozen,
+    # they are never scanned by this worker's garbage collector, which otherwise grows slower
+    # with every file the run has read (and copies the pages it touches).
+    gc.freeze()
     _form, _registry = form, registry
     # A forked worker starts with the parent's address space (which grows with the results
     # gathered so far): the limit is what one file may add on top of that.

@@ -11,11 +11,11 @@ import xlsxwriter
 
 from . import styles
 from .consolidate import UNIT_COLUMNS, Consolidation
-from .definition import Form, Registry
+from .definition import AGGREGATION_LABEL, Form, Registry
 from .outfiles import atomic_output
 from .problems import SEVERITY_LABEL, Problem
 from .submission import STATUS_LABEL, Status, Submission
-from .template import AGGREGATION_LABEL, FIXED_CREATED, WORKBOOK_OPTIONS, print_setup
+from .template import FIXED_CREATED, WORKBOOK_OPTIONS, print_setup
 
 MISSING = "未报送"
 CONSTANT_MEMORY_FROM = 2000  # returns; below this the default (faster) mode is used

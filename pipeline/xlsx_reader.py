@@ -28,7 +28,7 @@ from typing import IO
 from xml.etree import ElementTree
 
 from . import limits
-from .extract import WorkbookData
+from .extract import WorkbookData, column_letters
 from .submission import ErrorValue, NoCachedValue
 
 BUILTIN_DATE_FORMATS = (
@@ -190,29 +190,27 @@ def _shared_strings(zf: zipfile.ZipFile, part: str | None):
     if not part or part not in zf.namelist():
         return []
     data = _xml(zf, part).getvalue()
-    spans = [m.span(1) for m in _STRING_ITEM.finditer(data)]
-    if FAST_PATH and len(spans) == data.count(b"<si") and b"<![CDATA[" not in data:
-        return _LazyStrings(data, spans)
+    items = data.split(b"<si")[1:]  # bytes.split is C speed: no regex over the whole part
+    if FAST_PATH and b"<![CDATA[" not in data and all(i[:1] in (b">", b"/") for i in items):
+        return _LazyStrings(items)
     return [_text_of(item) for item in ElementTree.fromstring(data)]
-
-
-_STRING_ITEM = re.compile(rb"<si(?:/>|>(.*?)</si>)", re.S)
 
 
 class _LazyStrings:
     """Shared strings decoded only when a wanted cell uses them: a template carries the whole
     registry in its dropdown lists, thousands of strings no check ever reads."""
 
-    def __init__(self, data: bytes, spans: list[tuple[int, int]]):
-        self.data, self.spans, self.cache = data, spans, {}
+    def __init__(self, items: list[bytes]):
+        self.items, self.cache = items, {}
 
     def __len__(self) -> int:
-        return len(self.spans)
+        return len(self.items)
 
     def __getitem__(self, index: int) -> str:
         if index not in self.cache:
-            start, end = self.spans[index]
-            item = _PHONETIC.sub(b"", self.data[start:end]) if start >= 0 else b""
+            raw = self.items[index]
+            item = b"" if raw.startswith(b"/>") else raw[1:].split(b"</si>", 1)[0]
+            item = _PHONETIC.sub(b"", item)
             text = "".join(_text(t.group(1) or b"") for t in _T.finditer(item))
             self.cache[index] = text[: limits.MAX_TEXT_CHARS]
         return self.cache[index]
@@ -318,19 +316,11 @@ class _Plan:
 
 
 def _plan(sheet: str, data: WorkbookData) -> _Plan | None:
-    named = {f"{_letters(c)}{r}": (r, c) for s, r, c in data.names.values() if s == sheet}
+    named = {f"{column_letters(c)}{r}": (r, c) for s, r, c in data.names.values() if s == sheet}
     areas = [(r1, c1, c2) for s, r1, c1, _, c2 in data.tables.values() if s == sheet]
     if not named and not areas:
         return None
     return _Plan(named, {r for r, _ in named.values()}, areas)
-
-
-def _letters(col: int) -> str:
-    letters = ""
-    while col:
-        col, rest = divmod(col - 1, 26)
-        letters = chr(65 + rest) + letters
-    return letters
 
 
 # Sheet cells
