@@ -37,6 +37,13 @@ CONTEXT_SETTINGS = {"help_option_names": ["-h", "--help"]}
 quiet_option = click.option("--quiet", "-q", is_flag=True, help="不显示进度条")
 
 
+def out_option(label: str = "输出文件夹", default: Path = Path("output")):
+    return click.option(
+        "--out", "out_dir", type=click.Path(path_type=Path), default=default,
+        show_default=True, help=label,
+    )  # fmt: skip
+
+
 def definition_options(command):
     command = click.option(
         "--form",
@@ -104,14 +111,7 @@ def cli() -> None:
 
 @cli.command()
 @definition_options
-@click.option(
-    "--out",
-    "out_dir",
-    type=click.Path(path_type=Path),
-    default=PROJECT_ROOT / "input_templates",
-    show_default=True,
-    help="模板输出文件夹",
-)
+@out_option("模板输出文件夹", default=PROJECT_ROOT / "input_templates")
 def template(form_path: Path, units_path: Path, out_dir: Path) -> None:
     """生成下发给各单位的填报模板。
 
@@ -149,14 +149,7 @@ def spec(form_path: Path, units_path: Path, as_json_flag: bool) -> None:
 
 @cli.command()
 @click.argument("inbox", type=click.Path(path_type=Path))
-@click.option(
-    "--out",
-    "out_dir",
-    type=click.Path(path_type=Path),
-    default=Path("output"),
-    show_default=True,
-    help="汇总结果输出文件夹",
-)
+@out_option("汇总结果输出文件夹")
 @quiet_option
 @click.option("--no-cache", "no_cache", is_flag=True, help="不使用上次的审核结果，全部重新读取")
 @definition_options
@@ -188,14 +181,7 @@ def consolidate(
 
 @cli.command()
 @click.argument("inbox", type=click.Path(path_type=Path))
-@click.option(
-    "--out",
-    "out_dir",
-    type=click.Path(path_type=Path),
-    default=Path("output"),
-    show_default=True,
-    help="输出文件夹",
-)
+@out_option("输出文件夹")
 @quiet_option
 @definition_options
 @output_options
@@ -344,14 +330,7 @@ def print_summary(result: RunResult, registry: Registry) -> None:
 
 @cli.command()
 @click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
-@click.option(
-    "--out",
-    "out_dir",
-    type=click.Path(path_type=Path),
-    default=Path("output"),
-    show_default=True,
-    help="反馈表写到这个文件夹下的“反馈”子文件夹",
-)
+@out_option("反馈表写到这个文件夹下的“反馈”子文件夹")
 @quiet_option
 @definition_options
 def check(
@@ -390,9 +369,7 @@ def check(
     show_default=True,
     help="示例报表生成到这个文件夹（会先清空）",
 )
-@click.option(
-    "--out", "out_dir", type=click.Path(path_type=Path), default=Path("output"), show_default=True
-)
+@out_option()
 @quiet_option
 @definition_options
 def demo(inbox: Path, out_dir: Path, quiet: bool, form_path: Path, units_path: Path) -> None:

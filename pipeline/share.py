@@ -13,7 +13,6 @@ What it leaves out or masks, following §5.5 of the indicator reference:
 
 from __future__ import annotations
 
-import datetime as dt
 from pathlib import Path
 
 import xlsxwriter
@@ -24,6 +23,7 @@ from .definition import AGGREGATION_LABEL, ORIGIN_UNIT_COLUMN, Form, Indicator, 
 from .outfiles import atomic_output
 from .submission import STATUS_LABEL, Status, Submission
 from .template import FIXED_CREATED, WORKBOOK_OPTIONS, print_setup
+from .write import write_cell
 
 MASK = "***"
 SMALL = "<3"
@@ -208,16 +208,4 @@ class _ShareWriter:
             ws.set_column(col, col, width)
 
     def _value(self, ws, row: int, col: int, value: object, fmt=None) -> None:
-        if value is None:
-            if fmt is not None:
-                ws.write_blank(row, col, None, fmt)
-        elif isinstance(value, bool):
-            ws.write_string(row, col, "是" if value else "否", fmt)
-        elif isinstance(value, int | float):
-            ws.write_number(row, col, value, fmt)
-        elif isinstance(value, dt.date):
-            ws.write_datetime(row, col, dt.datetime.combine(value, dt.time()), fmt or self.date)
-        elif isinstance(value, tuple | list):
-            ws.write_string(row, col, "、".join(str(v) for v in value), fmt)
-        else:
-            ws.write_string(row, col, str(value), fmt)
+        write_cell(ws, row, col, value, fmt, date=self.date, datetime=self.date)

@@ -130,7 +130,7 @@ class _Writer:
                 ws.write_string(row, 0, ind.code)
                 ws.write_string(row, 1, ind.label)
                 ws.write_string(row, 2, ind.unit)
-                self._cell(ws, row, 3, total.value)
+                self.write_value(ws, row, 3, total.value)
                 ws.write_number(row, 4, total.reporting, self.number)
                 ws.write_string(row, 5, AGGREGATION_LABEL[ind.aggregation])
                 ws.write_string(row, 6, total.note)
@@ -186,7 +186,7 @@ class _Writer:
             ws.write_string(row, 2, status.get(unit.code, MISSING))
             for offset, value in enumerate(by_code.get(unit.code, ())):
                 if value is not None:
-                    self._cell(ws, row, first_data_col + offset, value)
+                    self.write_value(ws, row, first_data_col + offset, value)
             row += 1
             if self.registry.children(unit.code):
                 parents_open.append((unit.code, depth))
@@ -204,7 +204,7 @@ class _Writer:
         ws.write_string(row, 1, label, self.subtotal)
         ws.write_string(row, 2, "", self.subtotal)
         for offset, ind in enumerate(self.form.statistics_indicators):
-            self._cell(ws, row, first_col + offset, totals[ind.code].value, self.subtotal)
+            self.write_value(ws, row, first_col + offset, totals[ind.code].value, self.subtotal)
         return row + 1
 
     def _unit_status(self) -> dict[str, str]:
@@ -224,7 +224,7 @@ class _Writer:
         for row, record in enumerate(frame.itertuples(index=False, name=None), start=1):
             for col, value in enumerate(record):
                 if value is not None:
-                    self._cell(ws, row, col, value)
+                    self.write_value(ws, row, col, value)
         last_row = max(len(frame), 1)
         ws.autofilter(0, 0, last_row, len(headers) - 1)
         ws.freeze_panes(1, 2)
@@ -273,7 +273,7 @@ class _Writer:
     def _status_row(self, ws, row: int, code: str, name: str, parent: str, sub: Submission) -> int:
         for col, value in enumerate([code, name, parent, STATUS_LABEL[sub.status], sub.file]):
             ws.write_string(row, col, value)
-        self._cell(ws, row, 5, sub.submitted)
+        self.write_value(ws, row, 5, sub.submitted)
         ws.write_datetime(
             row, 6, dt.datetime.fromtimestamp(sub.mtime).replace(microsecond=0), self.datetime
         )
@@ -281,7 +281,7 @@ class _Writer:
         ws.write_number(row, 8, sub.warnings)
         ws.write_string(row, 9, sub.reason, self.error if sub.errors else None)
         for col, code_ in ((10, "FILLER"), (11, "FILLER_PHONE")):
-            self._cell(ws, row, col, sub.values.get(code_))
+            self.write_value(ws, row, col, sub.values.get(code_))
         return row + 1
 
     # 审核问题
@@ -357,29 +357,33 @@ class _Writer:
 
     def write_value(self, ws, row: int, col: int, value: object, fmt=None) -> None:
         """Write a value of any type as its type (text always as text)."""
-        self._cell(ws, row, col, value, fmt)
+        write_cell(ws, row, col, value, fmt, self.number, self.date, self.datetime)
 
-    def _cell(self, ws, row: int, col: int, value: object, fmt=None) -> None:
-        kind = type(value)
-        if kind is int or kind is float:  # most cells: checked first
-            ws.write_number(row, col, value, fmt or self.number)
-        elif kind is str:
-            ws.write_string(row, col, value[:EXCEL_MAX_TEXT], fmt)
-        elif value is None:
-            if fmt is not None:
-                ws.write_blank(row, col, None, fmt)
-        elif isinstance(value, bool):
-            ws.write_string(row, col, "是" if value else "否", fmt)
-        elif isinstance(value, int | float):
-            ws.write_number(row, col, value, fmt or self.number)
-        elif isinstance(value, dt.datetime):
-            ws.write_datetime(row, col, value, fmt or self.datetime)
-        elif isinstance(value, dt.date):
-            ws.write_datetime(row, col, dt.datetime.combine(value, dt.time()), fmt or self.date)
-        elif isinstance(value, tuple | list):
-            ws.write_string(row, col, "、".join(str(v) for v in value), fmt)
-        else:
-            ws.write_string(row, col, str(value)[:EXCEL_MAX_TEXT], fmt)
+
+def write_cell(ws, row: int, col: int, value: object, fmt=None, number=None, date=None,
+               datetime=None) -> None:  # fmt: skip
+    """One value as its own type: numbers as numbers, dates as dates, everything else as text
+    (never a formula). `number`, `date`, `datetime` are the formats used when `fmt` is None."""
+    kind = type(value)
+    if kind is int or kind is float:  # most cells: checked first
+        ws.write_number(row, col, value, fmt or number)
+    elif kind is str:
+        ws.write_string(row, col, value[:EXCEL_MAX_TEXT], fmt)
+    elif value is None:
+        if fmt is not None:
+            ws.write_blank(row, col, None, fmt)
+    elif isinstance(value, bool):
+        ws.write_string(row, col, "是" if value else "否", fmt)
+    elif isinstance(value, int | float):
+        ws.write_number(row, col, value, fmt or number)
+    elif isinstance(value, dt.datetime):
+        ws.write_datetime(row, col, value, fmt or datetime)
+    elif isinstance(value, dt.date):
+        ws.write_datetime(row, col, dt.datetime.combine(value, dt.time()), fmt or date)
+    elif isinstance(value, tuple | list):
+        ws.write_string(row, col, "、".join(str(v) for v in value)[:EXCEL_MAX_TEXT], fmt)
+    else:
+        ws.write_string(row, col, str(value)[:EXCEL_MAX_TEXT], fmt)
 
 
 def _widths(ws, widths: Sequence[int]) -> None:
