@@ -87,8 +87,7 @@ def _clean_copy(source: Path, form: Form) -> openpyxl.Workbook:
     foreign = any(
         _is_formula(cell) and (ws.title, cell.coordinate) not in ours
         for ws in formulas.worksheets
-        for row in ws.iter_rows()
-        for cell in row
+        for cell in _existing_cells(ws)
     )
     # Cached values are needed only for formulas that are not the template's own totals.
     cached = (
@@ -98,16 +97,15 @@ def _clean_copy(source: Path, form: Form) -> openpyxl.Workbook:
     )
     for ws in formulas.worksheets:
         values = cached[ws.title] if cached is not None and ws.title in cached.sheetnames else None
-        for row in ws.iter_rows():
-            for cell in row:
-                if isinstance(cell, MergedCell):
-                    continue
-                cell.hyperlink = None
-                if _is_formula(cell):
-                    if (ws.title, cell.coordinate) in ours:
-                        cell.value = ours[(ws.title, cell.coordinate)]
-                    else:
-                        cell.value = values[cell.coordinate].value if values is not None else None
+        for cell in _existing_cells(ws):
+            if isinstance(cell, MergedCell):
+                continue
+            cell.hyperlink = None
+            if _is_formula(cell):
+                if (ws.title, cell.coordinate) in ours:
+                    cell.value = ours[(ws.title, cell.coordinate)]
+                else:
+                    cell.value = values[cell.coordinate].value if values is not None else None
         ws._hyperlinks = []
     if cached is not None:
         cached.close()
@@ -120,6 +118,12 @@ def _clean_copy(source: Path, form: Form) -> openpyxl.Workbook:
             del ws.defined_names[name]
     formulas._external_links = []
     return formulas
+
+
+def _existing_cells(ws) -> list:
+    """The cells the file has; iter_rows() would create every empty cell of the used
+    rectangle (tens of thousands beside the code list), slowing both loading and saving."""
+    return list(ws._cells.values())
 
 
 def _is_formula(cell) -> bool:
