@@ -4,8 +4,8 @@ that file.
 A result is keyed by the file's sha256 and name, the definition, the registry and the code
 that reads and checks (a fingerprint of those sources), so a change to any of them starts
 afresh. The cache lives in OUTDIR/.cache, written by the pipeline only; a damaged entry is
-ignored. It stores what a worker returns (the Submission and its staged feedback workbook),
-before anything that depends on the other files (duplicates, roll-up scope) is decided.
+ignored. It stores what a worker returns (the Submission), before anything that depends on the
+other files (duplicates, roll-up scope) is decided, and the feedback workbook once made.
 """
 
 from __future__ import annotations
@@ -36,6 +36,7 @@ def fingerprint(definition: bytes) -> str:
 
 class ResultCache:
     def __init__(self, outdir: Path, fingerprint: str):
+        self.outdir = outdir
         self.folder = outdir / CACHE_FOLDER
         self.fingerprint = fingerprint
 
@@ -57,7 +58,7 @@ class ResultCache:
             shutil.copyfile(feedback, staged_feedback)
         return sub
 
-    def store(self, sub: Submission, staged_feedback: Path) -> None:
+    def store(self, sub: Submission) -> None:
         if not sub.sha256:
             return
         key = self._key(sub.file, sub.sha256)
@@ -65,5 +66,9 @@ class ResultCache:
         temporary = self.folder / f".{key}.tmp"
         temporary.write_bytes(pickle.dumps(sub, protocol=pickle.HIGHEST_PROTOCOL))
         temporary.replace(self.folder / f"{key}.pickle")
-        if staged_feedback.exists():
-            shutil.copyfile(staged_feedback, self.folder / f"{key}.xlsx")
+
+    def store_feedback(self, sub: Submission, staged_feedback: Path) -> None:
+        """The feedback workbook is made after the result is stored (it needs the status)."""
+        if sub.sha256 and staged_feedback.exists():
+            self.folder.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(staged_feedback, self.folder / f"{self._key(sub.file, sub.sha256)}.xlsx")

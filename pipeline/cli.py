@@ -264,12 +264,12 @@ class BarProgress:
     def __init__(self) -> None:
         self.bar = None
 
-    def start(self, total: int) -> None:
+    def start(self, total: int, label: str = "读取报表") -> None:
         if total >= PROGRESS_THRESHOLD:
-            self.bar = click.progressbar(length=total, label="读取报表", file=sys.stderr)
+            self.bar = click.progressbar(length=total, label=label, file=sys.stderr)
             self.bar.__enter__()
 
-    def advance(self, entry) -> None:
+    def advance(self, entry=None) -> None:
         if self.bar is not None:
             self.bar.update(1)
 
@@ -326,6 +326,8 @@ def print_summary(result: RunResult, registry: Registry) -> None:
     click.echo(f"文件清单：{result.manifest}")
     if result.feedback:
         click.echo(f"反馈表 {len(result.feedback)} 份：{result.feedback[0].parent}")
+    for name, reason in result.feedback_failures.items():
+        click.echo(f"  未能生成反馈表：{safe(name)}（{reason}），请直接按“审核问题”工作表告知该单位")
 
 
 @cli.command()

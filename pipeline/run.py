@@ -17,34 +17,34 @@ from typing import Protocol
 from .cache import ResultCache, fingerprint
 from .consolidate import Consolidation, accepted, consolidate, settle_duplicates
 from .definition import Form, Registry, as_json
-from .feedback import FEEDBACK_FOLDER, feedback_path, staged_path
+from .feedback import FEEDBACK_FOLDER, feedback_path, staged_path, wants_feedback
 from .intake import Entry, discover, file_sha256
 from .outfiles import atomic_output
 from .outputs import OutputOptions, Prepared, prepare_outputs, sheet_extras, write_outputs
 from .problems import make_problem
 from .rollup import relax_rollup_returns
 from .submission import Status, Submission
-from .workers import check_all, failed, unchanged
+from .workers import FeedbackJob, Workers, failed, unchanged
 from .write import RunInfo, consolidated_filename, write_consolidated
 
 MANIFEST_NAME = "manifest.json"
 
 
 class Progress(Protocol):
-    """Told how many files will be read, then once per file read."""
+    """Told how many files a step will handle, then once per file handled."""
 
-    def start(self, total: int) -> None: ...
+    def start(self, total: int, label: str = "读取报表") -> None: ...
 
-    def advance(self, entry: Entry) -> None: ...
+    def advance(self, entry: Entry | None = None) -> None: ...
 
     def finish(self) -> None: ...
 
 
 class NoProgress:
-    def start(self, total: int) -> None:
+    def start(self, total: int, label: str = "读取报表") -> None:
         pass
 
-    def advance(self, entry: Entry) -> None:
+    def advance(self, entry: Entry | None = None) -> None:
         pass
 
     def finish(self) -> None:
@@ -61,6 +61,7 @@ class RunResult:
     feedback: list[Path] = field(default_factory=list)
     outputs: dict[str, Path] = field(default_factory=dict)  # 上报, 催报, share, report files
     prepared: Prepared | None = None  # 核对 checks, 催报 list, period comparison
+    feedback_failures: dict[str, str] = field(default_factory=dict)  # file -> reason
 
     @property
     def clean(self) -> bool:
@@ -91,7 +92,22 @@ def check_entries(
     use_cache: bool = False,
 ) -> list[Submission]:
     """A Submission for every entry: read and checked, or skipped with a reason. With
-    `outdir`, feedback workbooks are staged there by the workers (see finish_feedback)."""
+    `outdir`, feedback workbooks are staged there (see finish_feedback)."""
+    cache = _cache(outdir, form, registry) if use_cache else None
+    with Workers(form, registry) as workers:
+        submissions = read_entries(found, workers, progress, cache)
+        if outdir is not None:
+            wait_feedback(start_feedback(workers, submissions, outdir), cache, progress)
+    return submissions
+
+
+def read_entries(
+    found: list[Entry],
+    workers: Workers,
+    progress: Progress | None = None,
+    cache: ResultCache | None = None,
+) -> list[Submission]:
+    """A Submission for every entry, read and checked by the workers (or from the cache)."""
     progress = progress or NoProgress()
     submissions: list[Submission] = []
     jobs = []
@@ -106,13 +122,10 @@ def check_entries(
             continue
         seen[sha256] = entry.name
         jobs.append((entry, sha256))
-    cache = ResultCache(outdir, _fingerprint(form, registry)) if use_cache and outdir else None
-    if outdir is not None:
-        (outdir / FEEDBACK_FOLDER).mkdir(parents=True, exist_ok=True)
     if cache is not None:
         remaining = []
         for entry, sha256 in jobs:
-            sub = cache.load(entry.name, sha256, staged_path(outdir, sha256))
+            sub = cache.load(entry.name, sha256, staged_path(cache.outdir, sha256))
             if sub is None:
                 remaining.append((entry, sha256))
             else:
@@ -121,11 +134,11 @@ def check_entries(
         jobs = remaining
     progress.start(len(jobs))
     try:
-        for entry, sub in check_all(jobs, form, registry, progress.advance, outdir):
+        for entry, sub in workers.check(jobs, progress.advance):
             if not unchanged(entry):
                 sub = failed(sub.file, sub.sha256, sub.mtime, STILL_WRITING, transient=True)
             elif cache is not None and not sub.transient:
-                cache.store(sub, staged_path(outdir, sub.sha256))
+                cache.store(sub)
             submissions.append(sub.compact())
     finally:
         progress.finish()
@@ -135,6 +148,48 @@ def check_entries(
     submissions.sort(key=lambda s: (s.file, s.source))
     settle_duplicates(submissions)
     return submissions
+
+
+def _cache(outdir: Path | None, form: Form, registry: Registry) -> ResultCache | None:
+    return None if outdir is None else ResultCache(outdir, _fingerprint(form, registry))
+
+
+FEEDBACK_STATUSES = (Status.REJECTED, Status.ACCEPTED_WITH_WARNINGS)
+
+
+def start_feedback(
+    workers: Workers, submissions: list[Submission], outdir: Path
+) -> list[FeedbackJob]:
+    """Start a feedback workbook for each return that counts and has problems (superseded
+    and ignored files get none), unless the cache already staged it."""
+    (outdir / FEEDBACK_FOLDER).mkdir(parents=True, exist_ok=True)
+    orders = [
+        (sub, staged_path(outdir, sub.sha256))
+        for sub in submissions
+        if sub.status in FEEDBACK_STATUSES and sub.sha256 and sub.source and wants_feedback(sub)
+    ]
+    return workers.feedback([(sub, staged) for sub, staged in orders if not staged.exists()])
+
+
+def wait_feedback(
+    jobs: list[FeedbackJob], cache: ResultCache | None, progress: Progress | None = None
+) -> dict[str, str]:
+    """Wait for the feedback workbooks; file name -> reason for each one that failed."""
+    progress = progress or NoProgress()
+    failures = {}
+    if any(not job.future.done() for job in jobs):
+        progress.start(len(jobs), "生成反馈表")
+    try:
+        for job in jobs:
+            reason = job.wait()
+            progress.advance()
+            if reason:
+                failures[job.sub.file] = reason
+            elif cache is not None:
+                cache.store_feedback(job.sub, job.staged)
+    finally:
+        progress.finish()
+    return failures
 
 
 def _fingerprint(form: Form, registry: Registry) -> str:
@@ -172,34 +227,41 @@ def run_consolidation(
 ) -> RunResult:
     started = dt.datetime.now().replace(microsecond=0)
     clock = [time.perf_counter()]
-    submissions = read_inbox(inbox, form, registry, progress, outdir, use_cache)
-    relax_rollup_returns(submissions, form)  # 上报 returns of lower offices (层层汇总)
-    clock.append(time.perf_counter())
-    chosen = accepted(submissions, registry)
-    result = consolidate(chosen, form, registry)
-    prepared = prepare_outputs(
-        form, registry, result, submissions, options or OutputOptions(), started.date()
-    )
-    clock.append(time.perf_counter())
-    workbook = write_consolidated(
-        outdir / consolidated_filename(form),
-        form,
-        registry,
-        result,
-        submissions,
-        RunInfo(started=started, inbox=str(inbox), registry_file=registry_file),
-        extras=sheet_extras(prepared),
-    )
+    cache = _cache(outdir, form, registry) if use_cache else None
+    with Workers(form, registry) as workers:
+        submissions = read_entries(discover(inbox), workers, progress, cache)
+        relax_rollup_returns(submissions, form)  # 上报 returns of lower offices (层层汇总)
+        # Feedback workbooks are made by the workers while this process writes.
+        pending = start_feedback(workers, submissions, outdir)
+        clock.append(time.perf_counter())
+        chosen = accepted(submissions, registry)
+        result = consolidate(chosen, form, registry)
+        prepared = prepare_outputs(
+            form, registry, result, submissions, options or OutputOptions(), started.date()
+        )
+        clock.append(time.perf_counter())
+        workbook = write_consolidated(
+            outdir / consolidated_filename(form),
+            form,
+            registry,
+            result,
+            submissions,
+            RunInfo(started=started, inbox=str(inbox), registry_file=registry_file),
+            extras=sheet_extras(prepared),
+        )
+        outputs = write_outputs(outdir, prepared)
+        failures = wait_feedback(pending, cache, progress)
     missing = [u.code for u in registry.units if u.code not in result.units]
     feedback = finish_feedback(submissions, outdir)
-    outputs = write_outputs(outdir, prepared)
     manifest = write_manifest(
         outdir / MANIFEST_NAME, form, submissions, workbook, missing, started, outputs, feedback
     )
     clock.append(time.perf_counter())
     if os.environ.get("PIPELINE_TIMINGS"):
         _write_timings(Path(os.environ["PIPELINE_TIMINGS"]), clock, submissions)
-    return RunResult(submissions, result, workbook, manifest, missing, feedback, outputs, prepared)
+    return RunResult(
+        submissions, result, workbook, manifest, missing, feedback, outputs, prepared, failures
+    )
 
 
 def _write_timings(path: Path, clock: list[float], submissions: list[Submission]) -> None:

@@ -13,13 +13,14 @@ import os
 import resource
 import time
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 from pebble import ProcessExpired, ProcessPool
 
 from . import limits
 from .definition import Form, Registry
-from .feedback import staged_path, wants_feedback, write_feedback
+from .feedback import write_feedback
 from .intake import Entry, read_return
 from .problems import make_problem
 from .submission import Submission
@@ -62,8 +63,8 @@ def _limit(kind: int, value: int) -> None:
     resource.setrlimit(kind, (value, hard))
 
 
-def check_return(path: str, sha256: str, mtime: float, feedback_dir: str = "") -> Submission:
-    """Read and validate one file, and stage its feedback workbook (runs in a worker)."""
+def check_return(path: str, sha256: str, mtime: float) -> Submission:
+    """Read and validate one file (runs in a worker)."""
     assert _form is not None and _registry is not None
     started = time.perf_counter()
     try:
@@ -74,9 +75,13 @@ def check_return(path: str, sha256: str, mtime: float, feedback_dir: str = "") -
     read = time.perf_counter()
     sub = validate(raw, _form, _registry)
     sub.timing = (read - started, time.perf_counter() - read)
-    if feedback_dir and wants_feedback(sub):
-        write_feedback(sub, Path(path), staged_path(Path(feedback_dir), sha256), _form)
     return sub
+
+
+def make_feedback(sub: Submission, source: str, staged: str) -> None:
+    """Write one feedback workbook (runs in a worker)."""
+    assert _form is not None
+    write_feedback(sub, Path(source), Path(staged), _form)
 
 
 def failed(
@@ -91,29 +96,45 @@ def failed(
 Job = tuple[Entry, str]  # an inbox entry and its sha256
 
 
-def check_all(
-    jobs: list[Job],
-    form: Form,
-    registry: Registry,
-    on_done: Callable[[Entry], None] = lambda e: None,
-    feedback_dir: Path | None = None,
-) -> Iterator[tuple[Entry, Submission]]:
-    """(entry, submission) for the jobs, in completion order; feedback workbooks are staged
-    in `feedback_dir` under each file's sha256 (the run names them once it knows which count)."""
-    if not jobs:
-        return
-    wanted = int(os.environ.get("PIPELINE_WORKERS") or os.cpu_count() or 1)
-    workers = max(1, min(wanted, len(jobs)))
-    with ProcessPool(
-        max_workers=workers,
-        max_tasks=TASKS_PER_WORKER,
-        initializer=_start_worker,
-        initargs=(form, registry),
-    ) as pool:
+class Workers:
+    """The worker processes of one run. They read and check the files first; then, while the
+    parent consolidates and writes, they make the feedback workbooks (which need each file's
+    final status, and cost as much as reading a dozen files each)."""
+
+    def __init__(self, form: Form, registry: Registry):
+        self.form, self.registry = form, registry
+        self._pool: ProcessPool | None = None
+
+    def __enter__(self) -> Workers:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self._pool is not None:
+            self._pool.stop() if exc[0] is not None else self._pool.close()
+            self._pool.join()
+
+    def _get_pool(self, tasks: int) -> ProcessPool:
+        if self._pool is None:
+            wanted = int(os.environ.get("PIPELINE_WORKERS") or os.cpu_count() or 1)
+            self._pool = ProcessPool(
+                max_workers=max(1, min(wanted, tasks)),
+                max_tasks=TASKS_PER_WORKER,
+                initializer=_start_worker,
+                initargs=(self.form, self.registry),
+            )
+        return self._pool
+
+    def check(
+        self, jobs: list[Job], on_done: Callable[[Entry], None] = lambda e: None
+    ) -> Iterator[tuple[Entry, Submission]]:
+        """(entry, submission) for the jobs, in completion order."""
+        if not jobs:
+            return
+        pool = self._get_pool(len(jobs))
         futures = {
             pool.schedule(
                 check_return,
-                args=(str(entry.path), sha256, entry.mtime, str(feedback_dir or "")),
+                args=(str(entry.path), sha256, entry.mtime),
                 timeout=limits.SECONDS_PER_FILE,
             ): (entry, sha256)
             for entry, sha256 in jobs
@@ -122,6 +143,43 @@ def check_all(
             entry, sha256 = futures[future]
             on_done(entry)
             yield entry, _outcome(future, entry, sha256)
+
+    def feedback(self, orders: list[tuple[Submission, Path]]) -> list[FeedbackJob]:
+        """Start writing a feedback workbook for each (submission, staged path)."""
+        if not orders:
+            return []
+        pool = self._get_pool(len(orders))
+        return [
+            FeedbackJob(
+                sub,
+                staged,
+                pool.schedule(
+                    make_feedback,
+                    args=(sub, sub.source, str(staged)),
+                    timeout=limits.SECONDS_PER_FILE,
+                ),
+            )
+            for sub, staged in orders
+        ]
+
+
+@dataclass
+class FeedbackJob:
+    sub: Submission
+    staged: Path
+    future: concurrent.futures.Future
+
+    def wait(self) -> str:
+        """"" when the workbook was written, else the reason it was not."""
+        try:
+            self.future.result()
+        except concurrent.futures.TimeoutError:
+            return f"超时（超过 {limits.SECONDS_PER_FILE} 秒）"
+        except ProcessExpired:
+            return "程序异常退出"
+        except Exception as exc:  # noqa: BLE001 - a missing feedback file must not stop the run
+            return f"{type(exc).__name__}: {exc}"
+        return ""
 
 
 def _outcome(future, entry: Entry, sha256: str) -> Submission:

@@ -10,10 +10,10 @@ from pathlib import Path
 import openpyxl
 import pytest
 
-from pipeline import run as run_module
 from pipeline.fastfill import FastFiller
 from pipeline.run import run_consolidation
 from pipeline.sample import sample_return
+from pipeline.workers import Workers
 from pipeline.write import consolidated_filename
 
 
@@ -68,13 +68,13 @@ def test_rerun_reads_only_the_changed_file(
     form, registry, inbox, template, tmp_path, monkeypatch
 ) -> None:
     scheduled: list[int] = []
-    original = run_module.check_all
+    original = Workers.check
 
-    def counting(jobs, *args, **kwargs):
+    def counting(self, jobs, *args, **kwargs):
         scheduled.append(len(jobs))
-        return original(jobs, *args, **kwargs)
+        return original(self, jobs, *args, **kwargs)
 
-    monkeypatch.setattr(run_module, "check_all", counting)
+    monkeypatch.setattr(Workers, "check", counting)
     folder = tmp_path / "inbox"
     folder.mkdir()
     for path in inbox.iterdir():
