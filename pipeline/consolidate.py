@@ -168,6 +168,13 @@ def _listed(ind: Indicator, column: list[object]) -> Total:
     return Total(None, len(present))
 
 
+def ledger_records(frame: pd.DataFrame) -> list[dict[str, object]]:
+    """A ledger frame's rows as dicts; to_dict("records") boxes every value (4x slower) and
+    the frames hold Python objects already."""
+    columns = list(frame.columns)
+    return [dict(zip(columns, row, strict=True)) for row in frame.itertuples(False, None)]
+
+
 def _ledger_frame(ledger_id: str, keys: list[str], subs: list[Submission]) -> pd.DataFrame:
     records = []
     for sub in subs:

@@ -91,12 +91,13 @@ def issues_by_source(result: Consolidation, form: Form) -> Table:
 def top_units(result: Consolidation, registry: Registry, limit: int = TOP_UNITS) -> Table:
     """Units with the most problems in their 问题整改台账 (ties in registry order)."""
     frame = result.ledgers.get("ISSUES", pd.DataFrame(columns=["单位编码", "status"]))
-    ranked = []
-    for order, (unit, _) in enumerate(registry.tree_order()):
-        mine = frame[frame["单位编码"] == unit.code]
-        if len(mine):
-            done = int((mine["status"] == "已完成").sum())
-            ranked.append((-len(mine), order, unit.name, len(mine), done))
+    found = frame["单位编码"].value_counts().to_dict()
+    done = frame.loc[frame["status"] == "已完成", "单位编码"].value_counts().to_dict()
+    ranked = [
+        (-found[unit.code], order, unit.name, found[unit.code], done.get(unit.code, 0))
+        for order, (unit, _) in enumerate(registry.tree_order())
+        if found.get(unit.code)
+    ]
     rows = tuple((name, found, done) for _, _, name, found, done in sorted(ranked)[:limit])
     return Table(f"发现问题最多的单位（前{limit}位，个）", ("单位", "发现问题", "已整改"), rows)
 

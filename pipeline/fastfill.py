@@ -98,17 +98,21 @@ class FastFiller:
 
     def _append_rows(self, parts: dict[str, bytes], ledger, rows: Sequence[Mapping]) -> None:
         part, table, top, columns, styles = self.tables[ledger.id]
+        places = [
+            (column.key, column_letters(col), styles.get(col, "0"))
+            for col, column in zip(columns, ledger.columns, strict=False)
+        ]
         xml = []
         for offset, row in enumerate(rows, start=1):
             number = top + offset
-            cells = []
-            for col, column in zip(columns, ledger.columns, strict=False):
-                value = row.get(column.key)
-                if value is not None:
-                    cells.append(
-                        _cell(f"{column_letters(col)}{number}", styles.get(col, "0"), value)
-                    )
-            xml.append(f'<row r="{number}">{"".join(cells)}</row>')
+            cells = "".join(
+                [
+                    _cell(f"{letters}{number}", style, value)
+                    for key, letters, style in places
+                    if (value := row.get(key)) is not None
+                ]
+            )
+            xml.append(f'<row r="{number}">{cells}</row>')
         text = parts[part].decode().replace("</sheetData>", "".join(xml) + "</sheetData>", 1)
         parts[part] = text.encode()
         last = top + len(rows)
@@ -121,6 +125,8 @@ class FastFiller:
 
 
 def _cell(ref: str, style: str, value: object) -> str:
+    if type(value) is str:  # most ledger cells: checked first
+        return f'<c r="{ref}" s="{style}" t="inlineStr"><is><t>{escape(value)}</t></is></c>'
     if isinstance(value, bool):
         return f'<c r="{ref}" s="{style}" t="b"><v>{int(value)}</v></c>'
     if isinstance(value, int | float):

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from .consolidate import Consolidation
+from .consolidate import Consolidation, ledger_records
 from .definition import Form, Registry, Rule
 from .rollup import may_be_blank
 from .rules import Skip, evaluate_node
@@ -165,7 +165,7 @@ def _rows_by_unit(result: Consolidation, form: Form) -> dict[str, dict[str, list
         frame = result.ledgers.get(ledger.id)
         if frame is None:
             continue
-        for record in frame.to_dict("records"):
+        for record in ledger_records(frame):
             by_unit.setdefault(record["单位编码"], {}).setdefault(ledger.id, []).append(record)
     return by_unit
 

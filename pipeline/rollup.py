@@ -19,7 +19,7 @@ from dataclasses import dataclass, replace
 
 import pandas as pd
 
-from .consolidate import Consolidation, Total, aggregate_units
+from .consolidate import Consolidation, Total, aggregate_units, ledger_records
 from .definition import ORIGIN_UNIT_COLUMN, Form, Registry
 from .problems import Problem, Severity
 from .submission import Status, Submission
@@ -105,7 +105,7 @@ def rollup_ledgers(form: Form, result: Consolidation) -> dict[str, list[dict[str
         keys = [c.key for c in ledger.columns]
         frame = result.ledgers[ledger.id]
         rows = []
-        for record in frame.to_dict("records"):
+        for record in ledger_records(frame):
             row = {k: _plain(record.get(k)) for k in keys}
             if ORIGIN_UNIT_COLUMN in keys and not row.get(ORIGIN_UNIT_COLUMN):
                 # Rows from a lower 上报 return already name their origin: keep it.

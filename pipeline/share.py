@@ -18,7 +18,7 @@ from pathlib import Path
 import xlsxwriter
 
 from . import styles
-from .consolidate import Consolidation
+from .consolidate import Consolidation, ledger_records
 from .definition import AGGREGATION_LABEL, ORIGIN_UNIT_COLUMN, Form, Indicator, Ledger, Registry
 from .outfiles import atomic_output
 from .submission import STATUS_LABEL, Status, Submission
@@ -171,7 +171,7 @@ class _ShareWriter:
         columns = shared_columns(ledger)
         ws.write_row(0, 0, ["单位编码", "单位名称"] + [c.label for c in columns], self.header)
         frame = self.result.ledgers[ledger.id]
-        for row, record in enumerate(frame.to_dict("records"), start=1):
+        for row, record in enumerate(ledger_records(frame), start=1):
             ws.write_string(row, 0, record["单位编码"])
             ws.write_string(row, 1, record["单位名称"])
             for col, column in enumerate(columns, start=2):
