@@ -142,10 +142,9 @@ def _read(zf: zipfile.ZipFile, wanted_names: set[str], wanted_tables: set[str]) 
                 data.tables[table_name] = (sheet, *area)
     lost = "FORM_ID" not in data.names or len(data.names) < 2
     budget = [limits.MAX_CELLS_READ]
-    members = set(zf.namelist())
     for sheet, part in sheets.items():
         plan = None if lost else _plan(sheet, data)  # lost: every cell, bounded
-        if (plan is None and not lost) or part not in members:
+        if (plan is None and not lost) or not _has(zf, part):
             continue  # nothing wanted here, or a missing sheet part (its names then count as missing)
         data.cells[sheet] = _sheet_cells(parts, part, plan, budget)
     data.complete = lost
@@ -170,7 +169,7 @@ def _relationships(zf: zipfile.ZipFile, part: str) -> dict[str, tuple[str, str]]
     """rId -> (relationship type's last word, absolute target part)."""
     folder, name = posixpath.split(part)
     rels_part = posixpath.join(folder, "_rels", f"{name}.rels")
-    if rels_part not in zf.namelist():
+    if not _has(zf, rels_part):
         return {}
     found = {}
     for el in _parse(zf, rels_part):
@@ -187,7 +186,7 @@ def _relationships(zf: zipfile.ZipFile, part: str) -> dict[str, tuple[str, str]]
 
 
 def _shared_strings(zf: zipfile.ZipFile, part: str | None):
-    if not part or part not in zf.namelist():
+    if not part or not _has(zf, part):
         return []
     data = _xml(zf, part).getvalue()
     items = data.split(b"<si")[1:]  # bytes.split is C speed: no regex over the whole part
@@ -232,7 +231,7 @@ def _text_of(el) -> str:
 
 def _date_styles(zf: zipfile.ZipFile, part: str | None) -> set[int]:
     """Indexes of cell styles whose number format shows a date."""
-    if not part or part not in zf.namelist():
+    if not part or not _has(zf, part):
         return set()
     root = _parse(zf, part)
     custom = {
@@ -253,7 +252,7 @@ def _tables(
     zf: zipfile.ZipFile, sheet_part: str
 ) -> Iterator[tuple[str, tuple[int, int, int, int]]]:
     for kind, target in _relationships(zf, sheet_part).values():
-        if kind == "table" and target in zf.namelist():
+        if kind == "table" and _has(zf, target):
             root = _parse(zf, target)
             area = _area(root.get("ref", ""))
             if area:
@@ -266,6 +265,14 @@ def _tables(
 
 def _reference(text: str, sheets: dict[str, str], order: list[str], local_id: str | None):
     """(sheet, row, col) of the first cell a defined name points at, or None."""
+    # Long texts are not kept in the cache: a hostile file could otherwise fill it.
+    place = _parse_reference(text) if len(text) < 256 else _parse_reference.__wrapped__(text)
+    return place if place is not None and place[0] in sheets else None
+
+
+@functools.lru_cache(maxsize=4096)
+def _parse_reference(text: str) -> tuple[str, int, int] | None:
+    """Every return of a form carries the same name texts: parsed once per worker."""
     text = text.strip().lstrip("=")
     if "!" not in text:
         return None
@@ -273,8 +280,6 @@ def _reference(text: str, sheets: dict[str, str], order: list[str], local_id: st
     sheet = sheet.strip()
     if sheet.startswith("'") and sheet.endswith("'"):
         sheet = sheet[1:-1].replace("''", "'")
-    if sheet not in sheets:
-        return None
     area = _area(ref)
     return (sheet, area[0], area[1]) if area else None
 
@@ -406,7 +411,8 @@ _V = re.compile(rb"<v>([^<]*)</v>")
 _F = re.compile(rb"<f\b[^>]*?(?:/>|>([^<]*)</f>)")
 _T = re.compile(rb"<t\b[^>]*?(?:/>|>([^<]*)</t>)")
 _PHONETIC = re.compile(rb"<rPh\b.*?</rPh>", re.S)
-_ANY_CELL = re.compile(rb"<c[\s>/]")
+# A cell element whose first attribute is not r="...": the scan below would miss it.
+_UNADDRESSED_CELL = re.compile(rb'<c(?:>|/|\s(?!r="))')
 _PREFIXED_CELL = re.compile(rb"<[A-Za-z_][\w.-]*:c[\s>/]")
 
 
@@ -423,7 +429,7 @@ def _named_cells(refs: tuple[str, ...]) -> re.Pattern:
 
 def _plain_cells(data: bytes) -> bool:
     return (
-        len(_ANY_CELL.findall(data)) == data.count(b'<c r="')
+        not _UNADDRESSED_CELL.search(data)
         and b"<![CDATA[" not in data
         and not _PREFIXED_CELL.search(data)
     )
@@ -463,17 +469,24 @@ def _scan_cells(
 def _scanned_value(attrs: bytes, body: bytes | None, parts: _Parts) -> object:
     if not body:
         return None
-    kind = _ATTR_T.search(attrs)
-    style = _ATTR_S.search(attrs)
-    value = _V.search(body)
-    formula = _F.search(body) if b"<f" in body else None
-    inline = None
-    if b"<is>" in body:
-        inline = "".join(_text(t.group(1) or b"") for t in _T.finditer(_PHONETIC.sub(b"", body)))
+    kind = _ATTR_T.search(attrs) if b"t=" in attrs else None
+    # The style matters only for a number (is it a date?).
+    numeric = kind is None or kind.group(1) == b"n"
+    style = _ATTR_S.search(attrs) if numeric and parts.date_styles else None
+    if body[:3] == b"<v>" and body[-4:] == b"</v>" and b"<" not in body[3:-4]:
+        value, formula, inline = _text(body[3:-4]), None, None  # most cells: a plain value
+    else:
+        found = _V.search(body)
+        value = _text(found.group(1)) if found else None
+        formula = _F.search(body) if b"<f" in body else None
+        inline = None
+        if b"<is>" in body:
+            runs = _T.finditer(_PHONETIC.sub(b"", body))
+            inline = "".join(_text(t.group(1) or b"") for t in runs)
     return _decode(
         kind.group(1).decode() if kind else "n",
         int(style.group(1)) if style else 0,
-        _text(value.group(1)) if value else None,
+        value,
         None if formula is None else _text(formula.group(1) or b""),
         inline,
         parts,
@@ -567,6 +580,10 @@ class _CappedReader:
 
     def __exit__(self, *exc: object) -> None:
         self.raw.close()
+
+
+def _has(zf: zipfile.ZipFile, part: str) -> bool:
+    return part in zf.NameToInfo  # namelist() would build a new list on every call
 
 
 def _local(tag: str) -> str:
