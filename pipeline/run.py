@@ -249,6 +249,7 @@ def run_consolidation(
             RunInfo(started=started, inbox=str(inbox), registry_file=registry_file),
             extras=sheet_extras(prepared),
         )
+        workbook_seconds = time.perf_counter() - clock[2]
         outputs = write_outputs(outdir, prepared)
         failures = wait_feedback(pending, cache, progress)
     missing = [u.code for u in registry.units if u.code not in result.units]
@@ -258,14 +259,18 @@ def run_consolidation(
     )
     clock.append(time.perf_counter())
     if os.environ.get("PIPELINE_TIMINGS"):
-        _write_timings(Path(os.environ["PIPELINE_TIMINGS"]), clock, submissions)
+        _write_timings(Path(os.environ["PIPELINE_TIMINGS"]), clock, workbook_seconds, submissions)
     return RunResult(
         submissions, result, workbook, manifest, missing, feedback, outputs, prepared, failures
     )
 
 
-def _write_timings(path: Path, clock: list[float], submissions: list[Submission]) -> None:
-    """Stage timings for `make bench`; worker time is split between reading and validating."""
+def _write_timings(
+    path: Path, clock: list[float], workbook_seconds: float, submissions: list[Submission]
+) -> None:
+    """Stage timings for `make bench`; worker time is split between reading and validating.
+    `write` is everything after consolidating (workbook, other outputs, waiting for feedback
+    workbooks); `workbook` is the consolidated workbook alone (the floor's write)."""
     reading, validating = (sum(s.timing[i] for s in submissions) for i in (0, 1))
     read_wall = clock[1] - clock[0]
     share = reading / (reading + validating) if reading + validating else 1.0
@@ -274,6 +279,7 @@ def _write_timings(path: Path, clock: list[float], submissions: list[Submission]
         "validate_seconds": read_wall * (1 - share),
         "consolidate_seconds": clock[2] - clock[1],
         "write_seconds": clock[3] - clock[2],
+        "workbook_seconds": workbook_seconds,
         "total_seconds": clock[3] - clock[0],
         "worker_read_cpu_seconds": reading,
         "worker_validate_cpu_seconds": validating,
