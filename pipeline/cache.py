@@ -71,4 +71,6 @@ class ResultCache:
         """The feedback workbook is made after the result is stored (it needs the status)."""
         if sub.sha256 and staged_feedback.exists():
             self.folder.mkdir(parents=True, exist_ok=True)
-            shutil.copyfile(staged_feedback, self.folder / f"{self._key(sub.file, sub.sha256)}.xlsx")
+            shutil.copyfile(
+                staged_feedback, self.folder / f"{self._key(sub.file, sub.sha256)}.xlsx"
+            )

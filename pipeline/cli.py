@@ -327,7 +327,9 @@ def print_summary(result: RunResult, registry: Registry) -> None:
     if result.feedback:
         click.echo(f"反馈表 {len(result.feedback)} 份：{result.feedback[0].parent}")
     for name, reason in result.feedback_failures.items():
-        click.echo(f"  未能生成反馈表：{safe(name)}（{reason}），请直接按“审核问题”工作表告知该单位")
+        click.echo(
+            f"  未能生成反馈表：{safe(name)}（{reason}），请直接按“审核问题”工作表告知该单位"
+        )
 
 
 @cli.command()

@@ -170,7 +170,7 @@ class FeedbackJob:
     future: concurrent.futures.Future
 
     def wait(self) -> str:
-        """"" when the workbook was written, else the reason it was not."""
+        """An empty string when the workbook was written, else the reason it was not."""
         try:
             self.future.result()
         except concurrent.futures.TimeoutError:
