@@ -305,6 +305,9 @@ def print_outputs(result: RunResult) -> None:
         click.echo(f"{OUTPUT_LABELS.get(key, key)}：{path}")
 
 
+LISTED_FILES = 20  # on screen; the workbook's 报送情况 lists every file
+
+
 def print_summary(result: RunResult, registry: Registry) -> None:
     subs = result.submissions
     count = {status: sum(1 for s in subs if s.status is status) for status in Status}
@@ -313,15 +316,20 @@ def print_summary(result: RunResult, registry: Registry) -> None:
         f"（其中有警告 {count[Status.ACCEPTED_WITH_WARNINGS]} 个），退回 {count[Status.REJECTED]} 个，"
         f"被新版本替代 {count[Status.SUPERSEDED]} 个，忽略 {count[Status.IGNORED]} 个。"
     )
-    for sub in subs:
-        if sub.status is Status.REJECTED:
-            click.echo(f"  退回  {safe(sub.file)}：{sub.reason}")
-    for sub in subs:
-        if sub.status is Status.IGNORED:
-            click.echo(f"  忽略  {safe(sub.file)}：{sub.reason}")
+    listed = [
+        f"  {label}  {safe(sub.file)}：{sub.reason}"
+        for status, label in ((Status.REJECTED, "退回"), (Status.IGNORED, "忽略"))
+        for sub in subs
+        if sub.status is status
+    ]
+    for line in listed[:LISTED_FILES]:
+        click.echo(line)
+    if len(listed) > LISTED_FILES:
+        click.echo(f"  ……另有 {len(listed) - LISTED_FILES} 个文件，见汇总表“报送情况”工作表")
     if result.missing:
-        names = "、".join(registry.by_code(c).name for c in result.missing)  # type: ignore[union-attr]
-        click.echo(f"未收到有效报表的单位 {len(result.missing)} 个：{names}")
+        names = [registry.by_code(c).name for c in result.missing]  # type: ignore[union-attr]
+        more = f"等 {len(names)} 个" if len(names) > LISTED_FILES else ""
+        click.echo(f"未收到有效报表的单位 {len(names)} 个：{'、'.join(names[:LISTED_FILES])}{more}")
     click.echo(f"汇总表：{result.workbook}")
     click.echo(f"文件清单：{result.manifest}")
     if result.feedback:

@@ -84,3 +84,17 @@ def test_file_names_are_escaped_for_the_terminal(tmp_path) -> None:
     (inbox / "坏\x1b[31m名.xlsx").write_bytes(b"")
     result = CliRunner().invoke(cli, ["consolidate", str(inbox), "--out", str(tmp_path / "out")])
     assert "\x1b" not in result.output and "\\u001b" in result.output
+
+
+def test_long_lists_are_cut_on_screen_but_complete_in_the_manifest(tmp_path) -> None:
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    for k in range(25):
+        (inbox / f"通知{k:02d}.pdf").write_bytes(b"%PDF-1.4 notice %d" % k)
+    result = CliRunner().invoke(cli, ["consolidate", str(inbox), "--out", str(tmp_path / "out")])
+    assert result.exit_code == 3, result.output
+    lines = [line for line in result.output.splitlines() if line.startswith("  退回  ")]
+    assert len(lines) == 20 and "通知19.pdf" in lines[-1]
+    assert "……另有 5 个文件" in result.output
+    manifest = json.loads((tmp_path / "out" / "manifest.json").read_text(encoding="utf-8"))
+    assert sum(f["status"] == "rejected" for f in manifest["files"]) == 25
