@@ -90,7 +90,7 @@ def test_long_lists_are_cut_on_screen_but_complete_in_the_manifest(tmp_path) -> 
     inbox = tmp_path / "inbox"
     inbox.mkdir()
     for k in range(25):
-        (inbox / f"通知{k:02d}.pdf").write_bytes(b"%PDF-1.4 notice %d" % k)
+        (inbox / f"通知{k:02d}.pdf").write_bytes(b"%PDF-1.4 notice " + bytes([65 + k]))
     result = CliRunner().invoke(cli, ["consolidate", str(inbox), "--out", str(tmp_path / "out")])
     assert result.exit_code == 3, result.output
     lines = [line for line in result.output.splitlines() if line.startswith("  退回  ")]
