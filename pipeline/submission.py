@@ -72,6 +72,9 @@ class RawSubmission:
     problems: list[Problem] = field(default_factory=list)  # file-level problems found reading
 
 
+_LAYOUTS: dict[tuple, dict[str, tuple[str, str]]] = {}  # shared by compact(), never changed
+
+
 @dataclass
 class Submission:
     """A validated return: typed values, ledgers, problems and the resulting status."""
@@ -105,7 +108,11 @@ class Submission:
         keeps thousands of returns, and unpickled copies would each hold their own."""
         intern = sys.intern
         self.values = {intern(k): v for k, v in self.values.items()}
-        self.cells = {intern(k): (intern(s), c) for k, (s, c) in self.cells.items()}
+        # Every return of one template has the same indicator cells: one shared dict.
+        layout = tuple(self.cells.items())
+        if layout not in _LAYOUTS:
+            _LAYOUTS[layout] = {intern(k): (intern(s), intern(c)) for k, (s, c) in layout}
+        self.cells = _LAYOUTS[layout]
         for rows in self.ledgers.values():
             rows[:] = [
                 {intern(k): (intern(v) if k == "_sheet" else v) for k, v in row.items()}
