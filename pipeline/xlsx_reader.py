@@ -107,6 +107,62 @@ def inspect_zip(zf: zipfile.ZipFile) -> None:
 
 
 def _read(zf: zipfile.ZipFile, wanted_names: set[str], wanted_tables: set[str]) -> WorkbookData:
+    layout = _layout(zf, frozenset(wanted_names), frozenset(wanted_tables))
+    strings = _shared_strings(zf, layout.strings_part)
+    parts = _Parts(zf, layout.sheets, strings, layout.date_styles, layout.date1904)
+    data = WorkbookData(names=dict(layout.names), tables=dict(layout.tables))
+    budget = [limits.MAX_CELLS_READ]
+    for sheet, part, plan in layout.reads:
+        data.cells[sheet] = _sheet_cells(parts, part, plan, budget)
+    data.complete = layout.lost
+    return data
+
+
+@dataclass(frozen=True)
+class _Layout:
+    """What a workbook's structure parts say: its sheets, dates, names, tables and which
+    cells to read. Returns of one template share it."""
+
+    sheets: dict[str, str]  # sheet name -> part
+    strings_part: str | None
+    date_styles: set[int]
+    date1904: bool
+    names: dict[str, tuple[str, int, int]]
+    tables: dict[str, tuple[str, int, int, int, int]]
+    reads: list[tuple[str, str, _Plan | None]]  # sheet, part, plan (None: every cell)
+    lost: bool
+
+
+# Cell contents: the parts that differ between returns of one template.
+_CONTENT_PART = re.compile(r"xl/worksheets/sheet\d+\.xml$|xl/sharedStrings\.xml$|docProps/")
+_LAYOUT_CACHE: dict[tuple, _Layout] = {}
+LAYOUT_CACHE_SIZE = 8
+
+
+def _layout(zf: zipfile.ZipFile, wanted_names: frozenset, wanted_tables: frozenset) -> _Layout:
+    """The layout, parsed once per worker for all returns whose structure parts are byte for
+    byte the same (same names, CRC-32 and sizes in the zip directory): parsing them is a
+    third of reading a return, and a file that differs in any of them is parsed afresh."""
+    key = (
+        tuple(
+            (i.filename,) if _CONTENT_PART.match(i.filename) else (i.filename, i.CRC, i.file_size)
+            for i in zf.infolist()
+        ),
+        wanted_names,
+        wanted_tables,
+    )
+    layout = _LAYOUT_CACHE.get(key)
+    if layout is None:
+        layout = _parse_layout(zf, wanted_names, wanted_tables)
+        if len(_LAYOUT_CACHE) >= LAYOUT_CACHE_SIZE:
+            _LAYOUT_CACHE.pop(next(iter(_LAYOUT_CACHE)))
+        _LAYOUT_CACHE[key] = layout
+    return layout
+
+
+def _parse_layout(
+    zf: zipfile.ZipFile, wanted_names: frozenset, wanted_tables: frozenset
+) -> _Layout:
     workbook_part = _workbook_part(zf)
     root = _parse(zf, workbook_part)
     rels = _relationships(zf, workbook_part)
@@ -121,13 +177,6 @@ def _read(zf: zipfile.ZipFile, wanted_names: set[str], wanted_tables: set[str]) 
     pr = next(_children(root, "workbookPr"), None)
     date1904 = pr is not None and pr.get("date1904", "0") in ("1", "true")
     by_type = {kind: target for kind, target in rels.values()}
-    parts = _Parts(
-        zf,
-        sheets,
-        _shared_strings(zf, by_type.get("sharedStrings")),
-        _date_styles(zf, by_type.get("styles")),
-        date1904,
-    )
     data = WorkbookData()
     for el in _children(root, "definedNames", "definedName"):
         name = el.get("name", "")
@@ -141,14 +190,22 @@ def _read(zf: zipfile.ZipFile, wanted_names: set[str], wanted_tables: set[str]) 
             if table_name in wanted_tables and table_name not in data.tables:
                 data.tables[table_name] = (sheet, *area)
     lost = "FORM_ID" not in data.names or len(data.names) < 2
-    budget = [limits.MAX_CELLS_READ]
+    reads = []
     for sheet, part in sheets.items():
         plan = None if lost else _plan(sheet, data)  # lost: every cell, bounded
         if (plan is None and not lost) or not _has(zf, part):
             continue  # nothing wanted here, or a missing sheet part (its names then count as missing)
-        data.cells[sheet] = _sheet_cells(parts, part, plan, budget)
-    data.complete = lost
-    return data
+        reads.append((sheet, part, plan))
+    return _Layout(
+        sheets,
+        by_type.get("sharedStrings"),
+        _date_styles(zf, by_type.get("styles")),
+        date1904,
+        data.names,
+        data.tables,
+        reads,
+        lost,
+    )
 
 
 def _workbook_part(zf: zipfile.ZipFile) -> str:

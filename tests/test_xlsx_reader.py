@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 
+from pipeline import xlsx_reader
 from pipeline.submission import ErrorValue, NoCachedValue
 from pipeline.xlsx_reader import read_xlsx
 
@@ -43,12 +44,12 @@ NAMES = "".join(f'<definedName name="N_{c}">S!${c[0]}${c[1:]}</definedName>' for
                 ["A1", "B1", "C1", "D1", "E1", "F1", "G1", "H1", "I1", "A2", "B2", "C2", "A3", "B3"])  # fmt: skip
 
 
-def workbook(date1904: bool, strict: bool = False) -> bytes:
+def workbook(date1904: bool, strict: bool = False, names: str = NAMES) -> bytes:
     text = badfiles.WORKBOOK.decode()
     pr = f'<workbookPr date1904="{int(date1904)}"/>'
     text = text.replace("<sheets>", pr + "<sheets>").replace(
         "</sheets>",
-        f'</sheets><definedNames><definedName name="FORM_ID">S!$A$1</definedName>{NAMES}</definedNames>',
+        f'</sheets><definedNames><definedName name="FORM_ID">S!$A$1</definedName>{names}</definedNames>',
     )
     if strict:
         text = text.replace(
@@ -58,14 +59,14 @@ def workbook(date1904: bool, strict: bool = False) -> bytes:
     return text.encode()
 
 
-def read(tmp_path, date1904=False, strict=False) -> dict:
-    sheet = badfiles.sheet_xml(CELLS)
+def read(tmp_path, date1904=False, strict=False, cells=CELLS, names=NAMES) -> dict:
+    sheet = badfiles.sheet_xml(cells)
     if strict:
         sheet = sheet.replace(
             b"http://schemas.openxmlformats.org/spreadsheetml/2006/main",
             b"http://purl.oclc.org/ooxml/spreadsheetml/main",
         )
-    path = badfiles.tiny_xlsx(tmp_path / "t.xlsx", sheet, workbook=workbook(date1904, strict),
+    path = badfiles.tiny_xlsx(tmp_path / "t.xlsx", sheet, workbook=workbook(date1904, strict, names),
                               extra={"xl/styles.xml": STYLES, "xl/sharedStrings.xml": STRINGS}, rels=RELS)  # fmt: skip
     data = read_xlsx(
         str(path),
@@ -109,6 +110,25 @@ def test_every_cell_type(tmp_path) -> None:
         2022, 3, 1
     )  # custom and Chinese formats
     assert (cells["A3"], cells["B3"]) == (7, 8)
+
+
+def test_returns_sharing_a_layout_are_each_read_with_their_own_values(
+    tmp_path, monkeypatch
+) -> None:
+    parsed = []
+    original = xlsx_reader._parse_layout
+    monkeypatch.setattr(xlsx_reader, "_LAYOUT_CACHE", {})
+    monkeypatch.setattr(
+        xlsx_reader, "_parse_layout", lambda *args: parsed.append(1) or original(*args)
+    )
+    (tmp_path / "a").mkdir(), (tmp_path / "b").mkdir(), (tmp_path / "c").mkdir()
+    assert read(tmp_path / "a")["I1"] == 2.5
+    other_values = CELLS.replace("<v>2.5</v>", "<v>3.5</v>")
+    assert read(tmp_path / "b", cells=other_values)["I1"] == 3.5
+    assert len(parsed) == 1  # same structure parts: the layout was parsed once
+    moved = NAMES.replace("S!$I$1", "S!$G$1")  # a name that points elsewhere
+    assert read(tmp_path / "c", cells=other_values, names=moved)["I1"] == 2
+    assert len(parsed) == 2
 
 
 def test_1904_date_system(tmp_path) -> None:
