@@ -8,6 +8,7 @@ was running, which concurrent.futures' pool cannot do (one dead worker breaks th
 from __future__ import annotations
 
 import concurrent.futures
+import dataclasses
 import gc
 import os
 import resource
@@ -155,12 +156,17 @@ class Workers:
                 staged,
                 pool.schedule(
                     make_feedback,
-                    args=(sub, sub.source, str(staged)),
+                    args=(_problems_only(sub), sub.source, str(staged)),
                     timeout=limits.SECONDS_PER_FILE,
                 ),
             )
             for sub, staged in orders
         ]
+
+
+def _problems_only(sub: Submission) -> Submission:
+    """What a feedback workbook needs, without the figures and ledger rows it never reads."""
+    return dataclasses.replace(sub, values={}, cells={}, ledgers={})
 
 
 @dataclass
