@@ -267,6 +267,8 @@ def _where(sub: Submission, code: str) -> dict[str, str]:
 
 # Ledgers
 
+_NO_REGISTRY = Registry(())  # ledger choices never come from the registry (see _normalize)
+
 
 def _read_ledger(
     ledger: Ledger, raw: RawLedger | None, form: Form, sub: Submission
@@ -282,9 +284,9 @@ def _read_ledger(
         }
         for column in ledger.columns:
             letter = raw.columns.get(column.label, "")
-            where = {"sheet": raw.sheet, "cell": f"{letter}{row_number}" if letter else ""}
+            place = (raw.sheet, f"{letter}{row_number}" if letter else "")
             row[column.key] = _ledger_value(
-                column, cells.get(column.label), form, sub, where, ledger
+                column, cells.get(column.label), form, sub, place, ledger
             )
         for rule in ledger.row_rules:
             try:
@@ -313,11 +315,15 @@ def _ledger_value(
     value: object,
     form: Form,
     sub: Submission,
-    where: dict[str, str],
+    place: tuple[str, str],
     ledger: Ledger,
 ) -> object:
+    result = _normalize(column.type, value, column.choices, column.multi, form, _NO_REGISTRY)
+    quiet = result.ok and not result.coerced and result.value is not None
+    if quiet and column.min is None and column.max is None and not column.in_period:
+        return result.value  # most cells: nothing to check further, no message to build
     label = f"{ledger.title}·{column.label}"
-    result = _normalize(column.type, value, column.choices, column.multi, form, Registry(()))
+    where = {"sheet": place[0], "cell": place[1]}
     sub.problems.extend(_value_problems(column.type, result, label, value, where))
     if not result.ok:
         return None
