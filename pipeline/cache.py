@@ -21,7 +21,7 @@ CACHE_FOLDER = ".cache"
 # The modules whose code decides what a file's result is.
 RESULT_MODULES = (
     "definition", "extract", "intake", "normalize", "problems", "rules", "sniff", "submission",
-    "validate", "xls_reader", "xlsx_reader", "feedback", "limits",
+    "validate", "xls_reader", "xlsx_reader", "feedback", "feedback_xml", "limits",
 )  # fmt: skip
 
 

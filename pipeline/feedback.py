@@ -35,6 +35,10 @@ FILL = {
 HEADERS = ["序号", "严重程度", "工作表", "单元格", "指标", "问题说明", "填写值"]
 WIDTHS = [6, 9, 22, 8, 26, 80, 18]
 FILE_LEVEL = {"FILE_UNREADABLE", "FILE_WRONG_FORMAT", "FORM_NOT_TEMPLATE", "FORM_WRONG_ID"}
+NOTE = "红色单元格为错误（必须修改），黄色为警告（请核实）。改正后请整份重新报送。"
+LINK_COLOR = "0563C1"
+COMMENT_AUTHOR = "审核意见"
+COMMENT_SIZE = (320, 140)  # width, height in pixels
 
 
 def xml_is_guarded() -> bool:
@@ -68,6 +72,12 @@ def write_feedback(sub: Submission, source: Path, path: Path, form: Form) -> Pat
     copy_original = sniff(str(source)).format == "xlsx" and not any(
         p.code in FILE_LEVEL for p in sub.problems
     )
+    if copy_original:
+        # Imported here: feedback_xml imports this module's texts and colours.
+        from .feedback_xml import write_feedback_xml
+
+        if write_feedback_xml(sub, source, path, form):
+            return path  # a plain file, marked at the XML level (~9 ms, not ~150 ms)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # openpyxl warns about extensions it drops
         workbook = _clean_copy(source, form) if copy_original else openpyxl.Workbook()
@@ -150,12 +160,26 @@ def _mark_cells(workbook: openpyxl.Workbook, problems: list[Problem]) -> None:
             cell = workbook[sheet][ref]
         except (ValueError, KeyError):
             continue
-        worst = (
-            Severity.ERROR if any(p.severity is Severity.ERROR for p in found) else Severity.WARNING
-        )
-        cell.fill = FILL[worst]
-        text = "\n".join(f"【{SEVERITY_LABEL[p.severity]}】{p.message}" for p in found)
-        cell.comment = Comment(text[:2000], "审核意见", width=320, height=140)
+        cell.fill = FILL[worst_severity(found)]
+        width, height = COMMENT_SIZE
+        cell.comment = Comment(comment_text(found), COMMENT_AUTHOR, width=width, height=height)
+
+
+def worst_severity(found: list[Problem]) -> Severity:
+    return Severity.ERROR if any(p.severity is Severity.ERROR for p in found) else Severity.WARNING
+
+
+def comment_text(found: list[Problem]) -> str:
+    """The comment on a problem cell: every problem found there, one a line."""
+    return "\n".join(f"【{SEVERITY_LABEL[p.severity]}】{p.message}" for p in found)[:2000]
+
+
+def feedback_title(sub: Submission) -> str:
+    return f"{sub.unit_name or sub.file} 报表审核意见：错误 {sub.errors} 处，警告 {sub.warnings} 处"
+
+
+def link_target(problem: Problem) -> str:
+    return f"'{problem.sheet}'!{problem.cell}"
 
 
 def _problem_sheet(workbook: openpyxl.Workbook, sub: Submission, linked: bool) -> None:
@@ -163,13 +187,8 @@ def _problem_sheet(workbook: openpyxl.Workbook, sub: Submission, linked: bool) -
     workbook.active = 0
     for ws_other in workbook.worksheets[1:]:
         ws_other.sheet_view.tabSelected = False
-    title = (
-        f"{sub.unit_name or sub.file} 报表审核意见：错误 {sub.errors} 处，警告 {sub.warnings} 处"
-    )
-    _text(ws.cell(1, 1), title).font = Font(bold=True, size=14)
-    _text(
-        ws.cell(2, 1), "红色单元格为错误（必须修改），黄色为警告（请核实）。改正后请整份重新报送。"
-    )
+    _text(ws.cell(1, 1), feedback_title(sub)).font = Font(bold=True, size=14)
+    _text(ws.cell(2, 1), NOTE)
     if not linked:
         _text(
             ws.cell(3, 1), f"原文件：{sub.file}（无法在原文件上标注，请按下列意见修改后重新报送）"
@@ -187,9 +206,8 @@ def _problem_sheet(workbook: openpyxl.Workbook, sub: Submission, linked: bool) -
         ws.row_dimensions[row].height = row_height((problem.message, WIDTHS[5]))
         ws.cell(row, 2).fill = FILL[problem.severity]
         if linked and problem.sheet in workbook.sheetnames and problem.cell:
-            target = f"'{problem.sheet}'!{problem.cell}"
-            ws.cell(row, 4).hyperlink = Hyperlink(ref=f"D{row}", location=target)
-            ws.cell(row, 4).font = Font(color="0563C1", underline="single")
+            ws.cell(row, 4).hyperlink = Hyperlink(ref=f"D{row}", location=link_target(problem))
+            ws.cell(row, 4).font = Font(color=LINK_COLOR, underline="single")
     ws.freeze_panes = "A5"
     ws.page_setup.orientation = "landscape"
     ws.page_setup.paperSize = ws.PAPERSIZE_A4

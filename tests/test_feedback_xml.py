@@ -1,0 +1,454 @@
+"""The XML-level feedback workbook: for a plain return it is the workbook the openpyxl path
+makes (same sheets, values, marks, comments and links), files that are not plain fall back,
+and LibreOffice and our own reader open what it writes."""
+
+from __future__ import annotations
+
+import json
+import re
+import warnings
+import zipfile
+from dataclasses import replace
+from pathlib import Path
+from xml.etree import ElementTree
+
+import openpyxl
+import pytest
+from click.testing import CliRunner
+from openpyxl.utils.cell import coordinate_to_tuple
+from openpyxl.worksheet.hyperlink import Hyperlink
+
+from pipeline import feedback, feedback_xml
+from pipeline.cli import cli
+from pipeline.fastfill import FastFiller
+from pipeline.feedback import FEEDBACK_SHEET, write_feedback
+from pipeline.feedback_xml import write_feedback_xml
+from pipeline.fill import fill_return
+from pipeline.intake import read_return
+from pipeline.problems import SEVERITY_LABEL, Problem, Severity
+from pipeline.sample import sample_return
+from pipeline.validate import validate
+from tests.test_real_clients import convert
+
+FILL = {Severity.ERROR: "FFC7CE", Severity.WARNING: "FFEB9C"}
+
+
+def load(path: Path) -> openpyxl.Workbook:
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return openpyxl.load_workbook(path)
+
+
+def bad_values(sample) -> tuple[dict, dict]:
+    """An error (a mask), a warning ("12人次") and a ledger error (a date that is not one)."""
+    values = sample.values | {
+        "EDU_CG_STUDY": "*",
+        "ORG_HEART_TALK": f"{sample.values['ORG_HEART_TALK']}人次",
+    }
+    ledgers = {k: [dict(r) for r in rows] for k, rows in sample.ledgers.items()}
+    ledgers["STUDY_EVENTS"][0]["event_date"] = "去年"
+    return values, ledgers
+
+
+@pytest.fixture(scope="module")
+def unit_sample(form, registry):
+    return sample_return(form, registry, registry.by_code("LJ102"), seed=21)
+
+
+@pytest.fixture(scope="module")
+def returns(form, template, unit_sample, tmp_path_factory) -> dict[str, Path]:
+    """The same bad return filled by openpyxl (fill.py) and at the XML level (fastfill.py)."""
+    folder = tmp_path_factory.mktemp("fbx_returns")
+    values, ledgers = bad_values(unit_sample)
+    return {
+        "fill": fill_return(form, template, folder / "fill.xlsx", values, ledgers),
+        "fastfill": FastFiller(template, form).write(folder / "fastfill.xlsx", values, ledgers),
+    }
+
+
+def checked(path: Path, form, registry):
+    sub = validate(read_return(path, form, "", 0), form, registry)
+    assert {p.severity for p in sub.problems} == {Severity.ERROR, Severity.WARNING}
+    return sub
+
+
+def with_edge_problems(sub):
+    """Problems at the awkward places: a cell and a row the file does not have, a second
+    problem on a marked cell, a sheet the file does not have, text that looks like a formula
+    or markup."""
+    first = next(p for p in sub.problems if p.severity is Severity.ERROR)
+    extra = [
+        Problem(
+            "RULE_FAILED",
+            Severity.WARNING,
+            "第二个问题 <b>&amp;",
+            sheet=first.sheet,
+            cell=first.cell,
+            value="=1+1",
+        ),
+        Problem("RULE_FAILED", Severity.WARNING, "本行没有这一格", sheet="封面", cell="AB5"),
+        Problem("RULE_FAILED", Severity.ERROR, "本行也没有这一格", sheet="封面", cell="Z5"),
+        Problem("RULE_FAILED", Severity.ERROR, "没有这一行", sheet="封面", cell="C900"),
+        Problem("RULE_FAILED", Severity.WARNING, "也没有这一行", sheet="封面", cell="D1000"),
+        Problem("RULE_FAILED", Severity.WARNING, "这一行的另一格", sheet="封面", cell="A900"),
+        Problem(
+            "RULE_FAILED",
+            Severity.ERROR,
+            '=HYPERLINK("http://x")',
+            sheet="不存在的表",
+            cell="A1",
+            value="=cmd|'/c calc'!A1",
+        ),
+    ]
+    return replace(sub, problems=[*sub.problems, *extra])
+
+
+def both_paths(sub, source: Path, folder: Path, form, monkeypatch) -> tuple[Path, Path]:
+    """(fast path's workbook, openpyxl path's workbook) through write_feedback."""
+    fast, slow = folder / "fast.xlsx", folder / "slow.xlsx"
+    assert write_feedback_xml(sub, source, fast, form)
+    with monkeypatch.context() as patch:
+        patch.setattr(feedback_xml, "write_feedback_xml", lambda *args: False)
+        write_feedback(sub, source, slow, form)
+    return fast, slow
+
+
+def snapshot(path: Path, sub) -> dict:
+    """What a unit sees: sheets, every value, the fills of problem cells, every comment, the
+    list's links, the active and selected sheets."""
+    book = load(path)
+    values, comments = {}, {}
+    for ws in book.worksheets:
+        for cell in ws._cells.values():
+            if cell.value not in (None, ""):  # openpyxl writes "" as an empty cell
+                values[(ws.title, cell.coordinate)] = cell.value
+            if cell.comment is not None:
+                comments[(ws.title, cell.coordinate)] = cell.comment.text
+    fills = {
+        (p.sheet, p.cell): book[p.sheet][p.cell].fill.fgColor.rgb[-6:]
+        for p in sub.problems
+        if p.sheet in book.sheetnames
+    }
+    listed = book[FEEDBACK_SHEET]
+    return {
+        "sheets": book.sheetnames,
+        "active": book.active.title,
+        "selected": [ws.title for ws in book.worksheets if ws.sheet_view.tabSelected],
+        "others selected": [ws.title for ws in book.worksheets[1:] if ws.sheet_view.tabSelected],
+        "values": values,
+        "fills": fills,
+        "comments": comments,
+        "links": {
+            c.coordinate: (c.hyperlink.location, c.hyperlink.target)
+            for row in listed.iter_rows()
+            for c in row
+            if c.hyperlink
+        },
+        "list fills": {c.coordinate: c.fill.fgColor.rgb[-6:] for c in listed["B"][4:]},
+        "heights": {r: d.height for r, d in listed.row_dimensions.items() if d.height},
+        "freeze": listed.freeze_panes,
+        "widths": [listed.column_dimensions[c].width for c in "ABCDEFG"],
+        "page": (
+            listed.page_setup.orientation,
+            str(listed.page_setup.paperSize),
+            listed.page_setup.fitToWidth,
+            listed.page_setup.fitToHeight,
+            listed.sheet_properties.pageSetUpPr.fitToPage,
+        ),
+        "names": sorted(book.defined_names),
+    }
+
+
+@pytest.mark.parametrize("filler", ["fill", "fastfill"])
+def test_fast_path_makes_the_openpyxl_paths_workbook(
+    filler, returns, form, registry, tmp_path, monkeypatch
+) -> None:
+    sub = with_edge_problems(checked(returns[filler], form, registry))
+    fast, slow = both_paths(sub, returns[filler], tmp_path, form, monkeypatch)
+    got, expected = snapshot(fast, sub), snapshot(slow, sub)
+    # openpyxl leaves the new sheet's tab unselected; Excel selects the active tab anyway
+    assert got.pop("selected") == [FEEDBACK_SHEET] and expected.pop("selected") == []
+    assert got == expected
+    # and what the two agree on is what feedback.py promises
+    assert got["sheets"][0] == got["active"] == FEEDBACK_SHEET
+    assert got["others selected"] == []
+    marked = {(p.sheet, p.cell) for p in sub.problems if p.sheet in got["sheets"]}
+    assert set(got["comments"]) == marked and len(marked) == len(sub.problems) - 2
+    for p in sub.problems:
+        if p.sheet in got["sheets"] and p.severity is Severity.ERROR:
+            assert got["fills"][(p.sheet, p.cell)] == FILL[Severity.ERROR]
+    twice = sub.problems[-7]
+    assert got["comments"][(twice.sheet, twice.cell)].count("\n") == 1
+    assert len(got["links"]) == len(sub.problems) - 1
+    assert all(target is None for _, target in got["links"].values())
+
+
+def test_fast_path_is_taken_for_plain_files(returns, form, registry, tmp_path, monkeypatch):
+    sub = checked(returns["fastfill"], form, registry)
+
+    def no_openpyxl(*args):
+        raise AssertionError("the openpyxl path was used")
+
+    monkeypatch.setattr(feedback, "_clean_copy", no_openpyxl)
+    path = write_feedback(sub, returns["fastfill"], tmp_path / "fb.xlsx", form)
+    assert load(path).sheetnames[0] == FEEDBACK_SHEET
+
+
+def test_text_never_becomes_a_formula(returns, form, registry, tmp_path) -> None:
+    sub = with_edge_problems(checked(returns["fill"], form, registry))
+    path = tmp_path / "fb.xlsx"
+    assert write_feedback_xml(sub, returns["fill"], path, form)
+    ws = load(path)[FEEDBACK_SHEET]
+    rows = [r for r in ws.iter_rows(min_row=5) if r[0].value]
+    assert [r[6].value for r in rows[-7:]] == ["=1+1", *[None] * 5, "=cmd|'/c calc'!A1"]
+    assert rows[-1][5].value == '=HYPERLINK("http://x")'
+    assert all(c.data_type == "s" for r in rows for c in r if c.value is not None)
+    with zipfile.ZipFile(path) as zf:
+        sheet_xml = [n for n in zf.namelist() if n.startswith("xl/worksheets/sheet")]
+        new = max(sheet_xml, key=lambda n: int(n.rsplit("sheet", 1)[1].split(".")[0]))
+        assert b"<f" not in zf.read(new)
+
+
+def test_only_the_edited_parts_change(returns, form, registry, tmp_path) -> None:
+    sub = checked(returns["fastfill"], form, registry)
+    path = tmp_path / "fb.xlsx"
+    assert write_feedback_xml(sub, returns["fastfill"], path, form)
+    with zipfile.ZipFile(returns["fastfill"]) as before, zipfile.ZipFile(path) as after:
+        old = {n: before.read(n) for n in before.namelist()}
+        new = {n: after.read(n) for n in after.namelist()}
+        assert after.namelist()[: len(old)] == before.namelist()
+        assert all(i.compress_type == zipfile.ZIP_DEFLATED for i in after.infolist())
+    changed = {n for n in old if old[n] != new[n]}
+    marked = {p.sheet for p in sub.problems}
+    assert len(marked) == 3
+    # styles, workbook, its rels, content types, the marked sheets, the sheet that was
+    # selected, and the rels of the marked sheets that have tables
+    assert {"xl/styles.xml", "xl/workbook.xml", "[Content_Types].xml"} < changed
+    assert len(changed) <= 4 + len(marked) + 1 + len(marked)
+    assert "xl/sharedStrings.xml" not in changed
+    added = set(new) - set(old)
+    assert len([n for n in added if n.startswith("xl/comments/")]) == len(marked)
+    assert len([n for n in added if n.endswith(".vml")]) == len(marked)
+
+
+# CT_Worksheet's children, in the order the schema requires
+WORKSHEET_ORDER = [
+    "sheetPr", "dimension", "sheetViews", "sheetFormatPr", "cols", "sheetData", "sheetCalcPr",
+    "sheetProtection", "protectedRanges", "scenarios", "autoFilter", "sortState",
+    "dataConsolidate", "customSheetViews", "mergeCells", "phoneticPr", "conditionalFormatting",
+    "dataValidations", "hyperlinks", "printOptions", "pageMargins", "pageSetup",
+    "headerFooter", "rowBreaks", "colBreaks", "customProperties", "cellWatches",
+    "ignoredErrors", "smartTags", "drawing", "legacyDrawing", "legacyDrawingHF", "drawingHF",
+    "picture", "oleObjects", "controls", "webPublishItems", "tableParts", "extLst"
+]  # fmt: skip
+REL = "{http://schemas.openxmlformats.org/officeDocument/2006/relationships}id"
+MAIN = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
+
+
+@pytest.mark.parametrize("filler", ["fill", "fastfill"])
+def test_sheets_are_in_schema_order_and_comments_have_their_drawing(
+    filler, returns, form, registry, tmp_path
+) -> None:
+    """openpyxl finds comments without <legacyDrawing>; Excel does not show them without it."""
+    sub = with_edge_problems(checked(returns[filler], form, registry))
+    path = tmp_path / "fb.xlsx"
+    assert write_feedback_xml(sub, returns[filler], path, form)
+    with zipfile.ZipFile(path) as zf:
+        names = set(zf.namelist())
+        drawings = 0
+        for name in (n for n in names if re.fullmatch(r"xl/worksheets/[^/]+\.xml", n)):
+            root = ElementTree.fromstring(zf.read(name))
+            children = [child.tag.split("}")[1] for child in root]
+            assert children == sorted(children, key=WORKSHEET_ORDER.index), name
+            rows = [(int(row.get("r")), row) for row in root.find(f"{{{MAIN}}}sheetData")]
+            assert [r for r, _ in rows] == sorted({r for r, _ in rows}), name
+            for number, row in rows:
+                places = [coordinate_to_tuple(cell.get("r")) for cell in row]
+                assert places == sorted(set(places)) and {r for r, _ in places} <= {number}
+            legacy = [child for child in root if child.tag.endswith("}legacyDrawing")]
+            if not legacy:
+                continue
+            drawings += 1
+            rels_name = name.replace("worksheets/", "worksheets/_rels/") + ".rels"
+            rels = {r.get("Id"): r for r in ElementTree.fromstring(zf.read(rels_name))}
+            vml = rels[legacy[0].get(REL)]
+            assert vml.get("Type").endswith("/vmlDrawing")
+            assert "xl/drawings/" + vml.get("Target").rsplit("/", 1)[1] in names
+            kinds = [r.get("Type").rsplit("/", 1)[1] for r in rels.values()]
+            assert kinds.count("comments") == 1
+    assert drawings == len({p.sheet for p in sub.problems if p.sheet != "不存在的表"})
+
+
+def test_the_pipeline_reads_the_feedback_workbook_as_the_return(
+    returns, form, registry, tmp_path
+) -> None:
+    """A unit that sends the marked copy back unchanged gets the same problems."""
+    sub = checked(returns["fastfill"], form, registry)
+    path = tmp_path / "fb.xlsx"
+    assert write_feedback_xml(sub, returns["fastfill"], path, form)
+    again = validate(read_return(path, form, "", 0), form, registry)
+    key = [(p.code, p.sheet, p.cell) for p in sub.problems]
+    assert [(p.code, p.sheet, p.cell) for p in again.problems] == key
+    assert not write_feedback_xml(again, path, tmp_path / "again.xlsx", form)  # has 审核意见
+
+
+def test_unit_fixes_the_fast_copy_and_the_next_run_accepts_it(
+    returns, unit_sample, form, registry, tmp_path
+) -> None:
+    sub = checked(returns["fastfill"], form, registry)
+    path = tmp_path / "fb.xlsx"
+    assert write_feedback_xml(sub, returns["fastfill"], path, form)
+    book = load(path)
+    fixed = {
+        "EDU_CG_STUDY": unit_sample.values["EDU_CG_STUDY"],
+        "ORG_HEART_TALK": unit_sample.values["ORG_HEART_TALK"],
+    }
+    for problem in sub.problems:
+        cell = book[problem.sheet][problem.cell]
+        if problem.indicator in fixed:
+            cell.value = fixed[problem.indicator]
+        else:  # the ledger's date
+            assert problem.sheet == "学习教育活动台账"
+            cell.value = unit_sample.ledgers["STUDY_EVENTS"][0]["event_date"]
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    book.save(inbox / "城西水厂.xlsx")
+    result = CliRunner().invoke(
+        cli, ["consolidate", str(inbox), "--out", str(tmp_path / "out"), "-q"]
+    )
+    manifest = json.loads((tmp_path / "out" / "manifest.json").read_text(encoding="utf-8"))
+    assert [f["status"] for f in manifest["files"]] == ["accepted"], result.output
+    assert result.exit_code == 0
+
+
+def rezip(source: Path, target: Path, edits: dict[str, bytes | None]) -> Path:
+    """A copy of the zip with members replaced, added (bytes) or removed (None)."""
+    with zipfile.ZipFile(source) as zin, zipfile.ZipFile(target, "w", zipfile.ZIP_DEFLATED) as zout:
+        for info in zin.infolist():
+            if info.filename not in edits:
+                zout.writestr(info, zin.read(info))
+        for name, data in edits.items():
+            if data is not None:
+                zout.writestr(name, data)
+    return target
+
+
+def openpyxl_edit(source: Path, target: Path, edit) -> Path:
+    book = load(source)
+    edit(book)
+    book.save(target)
+    return target
+
+
+def external_link(source: Path, target: Path) -> Path:
+    with zipfile.ZipFile(source) as zf:
+        rels = zf.read("xl/_rels/workbook.xml.rels").decode()
+    rels = rels.replace(
+        "</Relationships>",
+        '<Relationship Id="rId999" Type="http://schemas.openxmlformats.org/officeDocument/2006/'
+        'relationships/externalLink" Target="externalLinks/externalLink1.xml"/></Relationships>',
+    )
+    link = (
+        '<externalLink xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" '
+        'xmlns:r="http://schemas.openxmlformats.org/officeDocument/2006/relationships">'
+        '<externalBook r:id="rId1"/></externalLink>'
+    )
+    link_rels = (
+        '<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">'
+        '<Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/'
+        'relationships/externalLinkPath" Target="file:///C:/other.xlsx" TargetMode="External"/>'
+        "</Relationships>"
+    )
+    parts = {
+        "xl/_rels/workbook.xml.rels": rels.encode(),
+        "xl/externalLinks/externalLink1.xml": link.encode(),
+        "xl/externalLinks/_rels/externalLink1.xml.rels": link_rels.encode(),
+    }
+    return rezip(source, target, parts)
+
+
+def total_cell(book, form):
+    code = next(i.code for i in form.indicators if i.derived)
+    sheet, ref = next(iter(book.defined_names[code].destinations))
+    return book[sheet][ref.replace("$", "")]
+
+
+NOT_PLAIN = {
+    "foreign formula": lambda src, dst, form: openpyxl_edit(
+        src, dst, lambda b: b["封面"].__setitem__("F1", "=cmd|'/c calc'!A1")
+    ),
+    "total formula changed": lambda src, dst, form: openpyxl_edit(
+        src, dst, lambda b: setattr(total_cell(b, form), "value", "=1+1")
+    ),
+    "hyperlink": lambda src, dst, form: openpyxl_edit(
+        src, dst, lambda b: setattr(b["封面"]["F2"], "hyperlink", "http://example.invalid/x")
+    ),
+    "link inside the workbook": lambda src, dst, form: openpyxl_edit(
+        src,
+        dst,
+        lambda b: setattr(b["封面"]["F2"], "hyperlink", Hyperlink("F2", location="封面!A1")),
+    ),
+    "macro part": lambda src, dst, form: rezip(src, dst, {"xl/vbaProject.bin": b"macro"}),
+    "external link": lambda src, dst, form: external_link(src, dst),
+    "strict namespace": lambda src, dst, form: strict(src, dst),
+}
+
+
+def strict(source: Path, target: Path) -> Path:
+    with zipfile.ZipFile(source) as zf:
+        styles = zf.read("xl/styles.xml")
+    main = b"http://schemas.openxmlformats.org/spreadsheetml/2006/main"
+    styles = styles.replace(main, b"http://purl.oclc.org/ooxml/spreadsheetml/main")
+    return rezip(source, target, {"xl/styles.xml": styles})
+
+
+def test_a_copy_of_a_plain_file_is_plain(returns, form, registry, tmp_path) -> None:
+    """The control for the next test: its copies are made the same way."""
+    sub = checked(returns["fill"], form, registry)
+    for source in (
+        rezip(returns["fill"], tmp_path / "rezipped.xlsx", {}),
+        openpyxl_edit(returns["fill"], tmp_path / "resaved.xlsx", lambda book: None),
+    ):
+        assert write_feedback_xml(sub, source, tmp_path / f"fb_{source.name}", form)
+
+
+@pytest.mark.parametrize("how", sorted(NOT_PLAIN))
+def test_files_that_are_not_plain_fall_back(how, returns, form, registry, tmp_path) -> None:
+    source = NOT_PLAIN[how](returns["fill"], tmp_path / f"{how}.xlsx", form)
+    sub = checked(returns["fill"], form, registry)
+    target = tmp_path / "out" / "fb.xlsx"
+    assert not write_feedback_xml(sub, source, target, form)
+    assert not target.parent.exists() or not list(target.parent.iterdir())  # nothing written
+    if how != "strict namespace":  # openpyxl cannot read that one either
+        book = load(write_feedback(sub, source, target, form))  # the openpyxl path does it
+        assert book.sheetnames[0] == FEEDBACK_SHEET
+
+
+def test_a_return_saved_by_libreoffice_takes_the_fast_path(
+    returns, form, registry, tmp_path, monkeypatch
+) -> None:
+    resaved = convert(returns["fill"], "xlsx", tmp_path / "lo")
+    sub = checked(resaved, form, registry)
+    fast, slow = both_paths(sub, resaved, tmp_path, form, monkeypatch)
+    got, expected = snapshot(fast, sub), snapshot(slow, sub)
+    assert got.pop("selected") == [FEEDBACK_SHEET] and expected.pop("selected") == []
+    assert got == expected
+
+
+def test_libreoffice_opens_the_fast_paths_workbook(returns, form, registry, tmp_path) -> None:
+    sub = checked(returns["fastfill"], form, registry)
+    source = tmp_path / "反馈.xlsx"
+    assert write_feedback_xml(sub, returns["fastfill"], source, form)
+    back = load(convert(source, "xlsx", tmp_path / "lo"))
+    assert back.sheetnames[0] == FEEDBACK_SHEET and back.active.title == FEEDBACK_SHEET
+    listed = back[FEEDBACK_SHEET]
+    assert [c.value for c in listed[4]] == feedback.HEADERS
+    first = sub.problems[0]
+    label = SEVERITY_LABEL[first.severity]
+    assert [c.value for c in listed[5]][:4] == ["1", label, first.sheet, first.cell]
+    assert listed["D5"].hyperlink.location.endswith(f"!{first.cell}")
+    error = next(p for p in sub.problems if p.severity is Severity.ERROR)
+    cell = back[error.sheet][error.cell]
+    assert cell.fill.fgColor.rgb[-6:] == FILL[Severity.ERROR]
+    assert error.message in cell.comment.text
+    assert str(cell.value) == error.value
