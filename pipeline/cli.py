@@ -6,6 +6,7 @@ configuration error.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import sys
@@ -448,8 +449,19 @@ def bench(n: int, keep: Path | None, form_path: Path) -> None:
 def main() -> None:
     try:
         cli(prog_name="python -m pipeline")
+        code = EXIT_OK
+    except SystemExit as exc:  # click ends every command this way
+        if exc.code is not None and not isinstance(exc.code, int):
+            raise
+        code = exc.code or EXIT_OK
     except Exception as exc:  # a bug: say so plainly; the traceback only on request
         click.echo(f"程序内部错误：{type(exc).__name__}: {exc}。请联系技术支持。", err=True)
         if os.environ.get("PIPELINE_DEBUG"):
             raise
-        sys.exit(EXIT_BUG)
+        code = EXIT_BUG
+    # Every output is written and closed by now; ending here skips freeing a large run's
+    # objects one by one at interpreter exit (~0.2 s after 1,000 returns).
+    for stream in (sys.stdout, sys.stderr):
+        with contextlib.suppress(OSError, ValueError):  # a closed pipe (… | head)
+            stream.flush()
+    os._exit(code)

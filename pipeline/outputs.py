@@ -23,7 +23,6 @@ from .outfiles import atomic_output
 from .reconcile import Check, reconcile
 from .remind import Reminder, reminder_text, reminders
 from .report import ReportDraft, build_report
-from .report_docx import report_filename, write_docx, write_markdown
 from .rollup import (
     SCOPE_SYSTEM,
     cut_totals,
@@ -129,6 +128,9 @@ def write_outputs(outdir: Path, prepared: Prepared) -> dict[str, Path]:
         path = outdir / share_filename(p.form)
         p.files["share"] = write_share(path, p.form, p.registry, p.result, p.submissions)
     if p.options.report:
+        # python-docx (and lxml) load only when a report is asked for: ~50 ms of start-up.
+        from .report_docx import report_filename, write_docx, write_markdown
+
         draft = report_draft(p)
         p.files["report_docx"] = write_docx(outdir / report_filename(p.form), draft)
         p.files["report_md"] = write_markdown(outdir / report_filename(p.form, ".md"), draft)
