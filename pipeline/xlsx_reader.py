@@ -488,7 +488,7 @@ def _plain_cells(data: bytes) -> bool:
     return (
         not _UNADDRESSED_CELL.search(data)
         and b"<![CDATA[" not in data
-        and not _PREFIXED_CELL.search(data)
+        and not (b":c" in data and _PREFIXED_CELL.search(data))
     )
 
 
