@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import tempfile
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -117,9 +118,16 @@ def sheet_extras(prepared: Prepared) -> list[SheetExtra]:
     return extras
 
 
-def write_outputs(outdir: Path, prepared: Prepared) -> dict[str, Path]:
+def write_outputs(
+    outdir: Path, prepared: Prepared, rollup_written: Callable[[], bool] = lambda: False
+) -> dict[str, Path]:
+    """Every output but the consolidated workbook. `rollup_written` waits for a 上报 return
+    started elsewhere (see rollup_order) and says whether it was written."""
     p = prepared
-    p.files["rollup"] = write_rollup(outdir / rollup_filename(p.form, p.registry), p)
+    path = outdir / rollup_filename(p.form, p.registry)
+    if not rollup_written():
+        write_rollup(path, p)
+    p.files["rollup"] = path
     text = reminder_text(p.form, p.registry, p.reminders, p.today)
     with atomic_output(outdir / REMINDER_FILE) as tmp:
         tmp.write_text(text, encoding="utf-8")
@@ -137,15 +145,27 @@ def write_outputs(outdir: Path, prepared: Prepared) -> dict[str, Path]:
     return p.files
 
 
+def rollup_order(outdir: Path, p: Prepared) -> tuple[Path, dict[str, object], dict[str, list]]:
+    """Where the 上报 return goes and what it holds: enough for another process to write it
+    (fill_rollup) while this one writes the consolidated workbook."""
+    values = rollup_values(p.form, p.registry, p.result, p.submissions, p.today)
+    return outdir / rollup_filename(p.form, p.registry), values, rollup_ledgers(p.form, p.result)
+
+
 def write_rollup(path: Path, p: Prepared) -> Path:
     """The 上报 return: the real template filled with this office's consolidated figures."""
     values = rollup_values(p.form, p.registry, p.result, p.submissions, p.today)
-    ledgers = rollup_ledgers(p.form, p.result)
+    return fill_rollup(path, p.form, p.registry, values, rollup_ledgers(p.form, p.result))
+
+
+def fill_rollup(
+    path: Path, form: Form, registry: Registry, values: Mapping[str, object], ledgers: Mapping
+) -> Path:
     with tempfile.TemporaryDirectory(prefix="rollup-template-") as folder:
-        template = write_template(p.form, p.registry, Path(folder))
+        template = write_template(form, registry, Path(folder))
         with atomic_output(path) as tmp:
             # At the XML level: the office's concatenated ledgers are thousands of rows.
-            FastFiller(template, p.form).write(tmp, values, ledgers)
+            FastFiller(template, form).write(tmp, values, ledgers)
     return path
 
 

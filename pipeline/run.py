@@ -20,7 +20,14 @@ from .definition import Form, Registry, as_json
 from .feedback import FEEDBACK_FOLDER, feedback_path, staged_path, wants_feedback
 from .intake import Entry, discover, file_sha256
 from .outfiles import atomic_output
-from .outputs import OutputOptions, Prepared, prepare_outputs, sheet_extras, write_outputs
+from .outputs import (
+    OutputOptions,
+    Prepared,
+    prepare_outputs,
+    rollup_order,
+    sheet_extras,
+    write_outputs,
+)
 from .problems import make_problem
 from .rollup import relax_rollup_returns
 from .submission import Status, Submission
@@ -239,6 +246,8 @@ def run_consolidation(
         prepared = prepare_outputs(
             form, registry, result, submissions, options or OutputOptions(), started.date()
         )
+        # The 上报 return is written by a worker while this process writes the workbook.
+        rollup_written = workers.rollup(*rollup_order(outdir, prepared))
         clock.append(time.perf_counter())
         workbook = write_consolidated(
             outdir / consolidated_filename(form),
@@ -250,7 +259,7 @@ def run_consolidation(
             extras=sheet_extras(prepared),
         )
         workbook_seconds = time.perf_counter() - clock[2]
-        outputs = write_outputs(outdir, prepared)
+        outputs = write_outputs(outdir, prepared, rollup_written)
         failures = wait_feedback(pending, cache, progress)
     missing = [u.code for u in registry.units if u.code not in result.units]
     feedback = finish_feedback(submissions, outdir)

@@ -23,6 +23,7 @@ from . import limits
 from .definition import Form, Registry
 from .feedback import write_feedback
 from .intake import Entry, read_return
+from .outputs import fill_rollup
 from .problems import make_problem
 from .submission import Submission
 from .validate import validate
@@ -85,6 +86,12 @@ def make_feedback(sub: Submission, source: str, staged: str) -> None:
     write_feedback(sub, Path(source), Path(staged), _form)
 
 
+def fill_rollup_return(path: str, values: dict, ledgers: dict) -> None:
+    """Write the 上报 return (runs in a worker while the parent writes the workbook)."""
+    assert _form is not None and _registry is not None
+    fill_rollup(Path(path), _form, _registry, values, ledgers)
+
+
 def failed(
     name: str, sha256: str, mtime: float, reason: str, transient: bool = False
 ) -> Submission:
@@ -144,6 +151,20 @@ class Workers:
             entry, sha256 = futures[future]
             on_done(entry)
             yield entry, _outcome(future, entry, sha256)
+
+    def rollup(self, path: Path, values: dict, ledgers: dict) -> Callable[[], bool]:
+        """Start writing the 上报 return; the callable waits and says whether it was written
+        (if not, the caller writes it itself)."""
+        future = self._get_pool(1).schedule(fill_rollup_return, args=(str(path), values, ledgers))
+
+        def written() -> bool:
+            try:
+                future.result()
+            except Exception:  # noqa: BLE001 - the parent writes it instead
+                return False
+            return True
+
+        return written
 
     def feedback(self, orders: list[tuple[Submission, Path]]) -> list[FeedbackJob]:
         """Start writing a feedback workbook for each (submission, staged path)."""

@@ -10,6 +10,7 @@ from pathlib import Path
 import openpyxl
 import pytest
 
+from pipeline import workers as workers_module
 from pipeline.definition import load_registry
 from pipeline.fill import fill_return
 from pipeline.rollup import SCOPE_NOTE, cut_totals, level_cut, rollup_filename
@@ -158,3 +159,27 @@ def test_level_cut_covers_every_unit_once_and_adds_up(form, levels) -> None:
 
 def test_reconciliation_of_the_city_shows_no_difference(levels) -> None:
     assert levels["city"].prepared.checks and not levels["city"].prepared.differences
+
+
+def test_rollup_return_is_written_by_this_process_when_the_worker_fails(
+    form, levels, tmp_path, monkeypatch
+) -> None:
+    """A worker writes the 上报 return while the parent writes the workbook; if that fails,
+    the parent writes it, and it reads the same."""
+    county = levels["counties"]["XA00"]
+    inbox = Path(county.submissions[0].source).parent
+
+    def broken(*args) -> None:
+        raise RuntimeError("worker lost")
+
+    monkeypatch.setattr(workers_module, "fill_rollup_return", broken)
+    registry = load_registry(inbox.parent / "XA00.csv")
+    again = run_consolidation(inbox, tmp_path / "out", form, registry)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        books = [openpyxl.load_workbook(r.outputs["rollup"]) for r in (county, again)]
+    assert books[0].sheetnames == books[1].sheetnames
+    for first, second in zip(*(b.worksheets for b in books), strict=True):
+        assert [[c.value for c in row] for row in first.iter_rows()] == [
+            [c.value for c in row] for row in second.iter_rows()
+        ]
