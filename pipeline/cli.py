@@ -439,11 +439,10 @@ def bench(n: int, keep: Path | None, form_path: Path) -> None:
     from .bench import bench as run_bench
 
     try:
-        form = load_form(form_path)
+        run_bench(form_path, n, keep, echo=click.echo)
     except DefinitionError as exc:
         click.echo(f"配置错误：{exc}", err=True)
         sys.exit(EXIT_USAGE)
-    run_bench(form, n, keep, echo=click.echo)
 
 
 def main() -> None:
