@@ -60,6 +60,9 @@ class NoProgress:
 
 @dataclass
 class RunResult:
+    """What a run produced. The submissions keep their figures and problems; their ledger
+    rows are in consolidation.ledgers (each row with its unit, file and row number)."""
+
     submissions: list[Submission]
     consolidation: Consolidation
     workbook: Path
@@ -243,6 +246,8 @@ def run_consolidation(
         clock.append(time.perf_counter())
         chosen = accepted(submissions, registry)
         result = consolidate(chosen, form, registry)
+        for sub in submissions:  # the rows live on in result.ledgers: ~20 KB a return freed
+            sub.ledgers = {}
         prepared = prepare_outputs(
             form, registry, result, submissions, options or OutputOptions(), started.date()
         )
