@@ -21,6 +21,7 @@ from .xlsx_reader import _area, _reference
 
 EPOCH = dt.date(1899, 12, 30)
 _BLANK_CELL = re.compile(r'<c r="([A-Z]+\d+)" s="(\d+)"/>')
+ROWS_PER_CHUNK = 2000
 _COL_STYLE = re.compile(r'<col min="(\d+)" max="(\d+)"[^>]*?style="(\d+)"')
 
 
@@ -87,24 +88,45 @@ class FastFiller:
                 ),
                 new[part].decode(),
             ).encode()
+        appended: dict[str, list[tuple]] = {}  # sheet part -> its ledgers' rows
         for ledger in self.form.ledgers:
             rows = ledgers.get(ledger.id) or []
             if rows:
-                self._append_rows(new, ledger, rows)
+                part, table = self.tables[ledger.id][:2]
+                appended.setdefault(part, []).append((ledger, rows))
+                new[table] = self._grown_table(ledger, new[table], len(rows))
         with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED, compresslevel=1) as zf:
             for info in self.infos:
-                zf.writestr(info, new[info.filename])
+                if info.filename in appended:
+                    self._stream_rows(zf, info, new[info.filename], appended[info.filename])
+                else:
+                    zf.writestr(info, new[info.filename])
         return out
 
-    def _append_rows(self, parts: dict[str, bytes], ledger, rows: Sequence[Mapping]) -> None:
-        part, table, top, columns, styles = self.tables[ledger.id]
+    def _stream_rows(
+        self, zf: zipfile.ZipFile, info: zipfile.ZipInfo, sheet: bytes, ledgers: list[tuple]
+    ) -> None:
+        """The sheet with the ledger rows under its table, written to the zip in chunks: an
+        office's concatenated ledgers are hundreds of thousands of rows, never one string."""
+        head, tail = sheet.split(b"</sheetData>", 1)
+        member = zipfile.ZipInfo(info.filename, info.date_time)
+        member.compress_type = zipfile.ZIP_DEFLATED
+        with zf.open(member, "w") as handle:
+            handle.write(head)
+            for ledger, rows in ledgers:
+                for start in range(0, len(rows), ROWS_PER_CHUNK):
+                    chunk = rows[start : start + ROWS_PER_CHUNK]
+                    handle.write(self._rows_xml(ledger, chunk, start).encode())
+            handle.write(b"</sheetData>" + tail)
+
+    def _rows_xml(self, ledger, rows: Sequence[Mapping], offset: int) -> str:
+        _, _, top, columns, styles = self.tables[ledger.id]
         places = [
             (column.key, column_letters(col), styles.get(col, "0"))
             for col, column in zip(columns, ledger.columns, strict=False)
         ]
         xml = []
-        for offset, row in enumerate(rows, start=1):
-            number = top + offset
+        for number, row in enumerate(rows, start=top + offset + 1):
             cells = "".join(
                 [
                     _cell(f"{letters}{number}", style, value)
@@ -113,15 +135,19 @@ class FastFiller:
                 ]
             )
             xml.append(f'<row r="{number}">{cells}</row>')
-        text = parts[part].decode().replace("</sheetData>", "".join(xml) + "</sheetData>", 1)
-        parts[part] = text.encode()
-        last = top + len(rows)
-        table_text = parts[table].decode()
+        return "".join(xml)
+
+    def _grown_table(self, ledger, table: bytes, count: int) -> bytes:
+        """The table part, its area grown to the last row when the rows go past it (as Excel
+        grows a table)."""
+        top = self.tables[ledger.id][2]
+        table_text = table.decode()
         _, left, bottom, right = _area(re.search(r' ref="([^"]+)"', table_text).group(1))  # type: ignore[union-attr]
-        if last > bottom:  # more rows than the template made: the table grows, as in Excel
-            ref = f"{column_letters(left)}{top}:{column_letters(right)}{last}"
-            table_text = re.sub(r' ref="[^"]+"', f' ref="{ref}"', table_text)
-            parts[table] = table_text.encode()
+        last = top + count
+        if last <= bottom:
+            return table
+        ref = f"{column_letters(left)}{top}:{column_letters(right)}{last}"
+        return re.sub(r' ref="[^"]+"', f' ref="{ref}"', table_text).encode()
 
 
 def _cell(ref: str, style: str, value: object) -> str:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import os
+import resource
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -294,6 +295,7 @@ def _write_timings(
         "consolidate_seconds": clock[2] - clock[1],
         "write_seconds": clock[3] - clock[2],
         "workbook_seconds": workbook_seconds,
+        "parent_peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
         "total_seconds": clock[3] - clock[0],
         "worker_read_cpu_seconds": reading,
         "worker_validate_cpu_seconds": validating,

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import pytest
+
+from pipeline import fastfill
 from pipeline.fastfill import FastFiller
 from pipeline.fill import fill_return
 from pipeline.intake import read_return
@@ -29,9 +32,11 @@ def test_fast_and_openpyxl_fills_read_the_same(form, registry, template, tmp_pat
     assert second.values["DEC_KEY_TASKS"] == '=HYPERLINK("http://x") & <b>'
 
 
+@pytest.mark.parametrize("chunk", [2000, 7])  # rows are streamed into the zip in chunks
 def test_more_rows_than_the_template_made_grow_the_table(
-    form, registry, template, tmp_path
+    form, registry, template, tmp_path, monkeypatch, chunk
 ) -> None:
+    monkeypatch.setattr(fastfill, "ROWS_PER_CHUNK", chunk)
     ledger = form.ledger("PUBLICITY")
     s = sample_return(form, registry, registry.by_code("LJ101"), seed=52)
     row = s.ledgers[ledger.id][0] if s.ledgers[ledger.id] else None
@@ -39,4 +44,8 @@ def test_more_rows_than_the_template_made_grow_the_table(
     many = {ledger.id: [row] * 650}
     path = FastFiller(template, form).write(tmp_path / "many.xlsx", {}, many)
     raw = read_return(path, form, "", 0)
-    assert len(raw.ledgers[ledger.id].rows) == 650
+    rows = raw.ledgers[ledger.id].rows
+    assert len(rows) == 650
+    numbers = [number for number, _ in rows]
+    assert numbers == list(range(numbers[0], numbers[0] + 650))  # no gap or repeat at a seam
+    assert all(cells == rows[0][1] for _, cells in rows)
