@@ -266,10 +266,18 @@ class _LazyStrings:
         if index not in self.cache:
             raw = self.items[index]
             item = b"" if raw.startswith(b"/>") else raw[1:].split(b"</si>", 1)[0]
-            item = _PHONETIC.sub(b"", item)
-            text = "".join(_text(t.group(1) or b"") for t in _T.finditer(item))
-            self.cache[index] = text[: limits.MAX_TEXT_CHARS]
+            # Labels and choices recur in every return: decoded once per worker.
+            text = _COMMON_STRINGS.get(item)
+            if text is None:
+                runs = _T.finditer(_PHONETIC.sub(b"", item))
+                text = "".join(_text(t.group(1) or b"") for t in runs)[: limits.MAX_TEXT_CHARS]
+                if len(item) < 256 and len(_COMMON_STRINGS) < 8192:
+                    _COMMON_STRINGS[item] = text
+            self.cache[index] = text
         return self.cache[index]
+
+
+_COMMON_STRINGS: dict[bytes, str] = {}
 
 
 def _text_of(el) -> str:
@@ -351,11 +359,23 @@ def _area(ref: str) -> tuple[int, int, int, int] | None:
     return min(r1, r2), min(c1, c2), max(r1, r2), max(c1, c2)
 
 
+# Column letters as they appear in cell references (bytes) -> column number, A to ZZ.
+_COLUMN_NUMBERS: dict[bytes, int] = {}
+
+
 def _column(letters: str) -> int:
     number = 0
     for ch in letters.upper():
         number = number * 26 + ord(ch) - 64
     return number
+
+
+def _fill_column_numbers() -> None:
+    for number in range(1, 26 * 27 + 1):
+        _COLUMN_NUMBERS[column_letters(number).encode()] = number
+
+
+_fill_column_numbers()
 
 
 @dataclass
@@ -374,6 +394,9 @@ class _Plan:
 
     def in_table(self, row: int, col: int) -> bool:
         # Table areas run on below the table: rows pasted just under it still belong to it.
+        if len(self.areas) == 1:  # the usual sheet: one ledger
+            top, left, right = self.areas[0]
+            return row >= top and left <= col <= right
         return any(row >= top and left <= col <= right for top, left, right in self.areas)
 
 
@@ -513,8 +536,9 @@ def _scan_cells(
         if place is None:
             if not tables:
                 continue
-            place = (row, _column(letters.decode()))
-            if plan is not None and not (place in plan.places or plan.in_table(*place)):
+            col = _COLUMN_NUMBERS.get(letters) or _column(letters.decode())
+            place = (row, col)
+            if plan is not None and not (place in plan.places or plan.in_table(row, col)):
                 continue
         value = _scanned_value(attrs, body, parts)
         if value is not None:
