@@ -498,12 +498,12 @@ _PREFIXED_CELL = re.compile(rb"<[A-Za-z_][\w.-]*:c[\s>/]")
 
 @functools.lru_cache(maxsize=64)
 def _named_cells(refs: tuple[str, ...]) -> re.Pattern:
-    alternatives = "|".join(re.escape(ref) for ref in refs) or "(?!)"
+    """Cells in the columns of the named cells only (the caller keeps the named ones): a
+    statistics sheet's figures share one column, so most of its cells are never matched."""
+    columns = sorted({ref.rstrip("0123456789") for ref in refs})
+    alternatives = "|".join(re.escape(letters) for letters in columns) or "(?!)"
     return re.compile(
-        rb'<c r="(?=(?:'
-        + alternatives.encode()
-        + rb')")([A-Z]{1,3})(\d+)"([^>]*?)(?:/>|>(.*?)</c>)',
-        re.S,
+        rb'<c r="(' + alternatives.encode() + rb')(\d+)"([^>]*?)(?:/>|>(.*?)</c>)', re.S
     )
 
 
