@@ -1,8 +1,8 @@
 """`make bench`: our consolidation against a naive baseline and the physical floor, in one run,
 on the same generated returns.
 
-(a) ours: `python -m pipeline consolidate` as a whole process (wall time, peak RSS of the
-    process tree, and its own stage timings);
+(a) ours: `python -m pipeline consolidate` as a whole process (wall time, peak RSS of its
+    largest process as wait4 reports it, and its own stage timings);
 (b) baseline: the obvious way, pandas.read_excel (openpyxl) per file, concat, groupby, to_excel;
 (c) floor: inflating every XML part of every file (no parsing) plus writing the same
     consolidated workbook from values already in memory (timed alone, from the cached results).
