@@ -24,7 +24,7 @@ from .outputs import OutputOptions
 from .previous import read_previous
 from .problems import SEVERITY_LABEL
 from .rollup import max_level
-from .run import NoProgress, RunResult, check_entries, finish_feedback, run_consolidation
+from .run import NoProgress, RunResult, check_files, finish_feedback, run_consolidation
 from .submission import STATUS_LABEL, Status
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -336,10 +336,12 @@ def print_summary(result: RunResult, registry: Registry) -> None:
     click.echo(f"文件清单：{result.manifest}")
     if result.feedback:
         click.echo(f"反馈表 {len(result.feedback)} 份：{result.feedback[0].parent}")
-    for name, reason in result.feedback_failures.items():
-        click.echo(
-            f"  未能生成反馈表：{safe(name)}（{reason}），请直接按“审核问题”工作表告知该单位"
-        )
+    print_feedback_failures(result.feedback_failures, "汇总表“审核问题”工作表中")
+
+
+def print_feedback_failures(failures: dict[str, str], where: str) -> None:
+    for name, reason in failures.items():
+        click.echo(f"  未能生成反馈表：{safe(name)}（{reason}），请按{where}的问题告知该单位")
 
 
 @cli.command()
@@ -361,7 +363,7 @@ def check(
         click.echo(f"错误：找不到“{safe(str(missing[0]))}”", err=True)
         sys.exit(EXIT_USAGE)
     progress = NoProgress() if quiet else BarProgress()
-    subs = check_entries(entries_for(list(paths)), form, registry, progress, out_dir)
+    subs, failures = check_files(entries_for(list(paths)), form, registry, progress, out_dir)
     feedback = finish_feedback(subs, out_dir)
     for sub in subs:
         counts = f"错误 {sub.errors} 处，警告 {sub.warnings} 处"
@@ -371,6 +373,7 @@ def check(
             click.echo(f"  [{SEVERITY_LABEL[problem.severity]}] {where}{problem.message}")
     for path in feedback:
         click.echo(f"反馈表：{path}")
+    print_feedback_failures(failures, "上面列出")
     sys.exit(EXIT_REJECTED if any(s.status is Status.REJECTED for s in subs) else EXIT_OK)
 
 

@@ -104,12 +104,26 @@ def check_entries(
 ) -> list[Submission]:
     """A Submission for every entry: read and checked, or skipped with a reason. With
     `outdir`, feedback workbooks are staged there (see finish_feedback)."""
+    return check_files(found, form, registry, progress, outdir, use_cache)[0]
+
+
+def check_files(
+    found: list[Entry],
+    form: Form,
+    registry: Registry,
+    progress: Progress | None = None,
+    outdir: Path | None = None,
+    use_cache: bool = False,
+) -> tuple[list[Submission], dict[str, str]]:
+    """As check_entries, and the files whose feedback workbook could not be made (why)."""
     cache = _cache(outdir, form, registry) if use_cache else None
+    failures: dict[str, str] = {}
     with Workers(form, registry) as workers:
         submissions = read_entries(found, workers, progress, cache)
         if outdir is not None:
-            wait_feedback(start_feedback(workers, submissions, outdir), cache, progress)
-    return submissions
+            jobs = start_feedback(workers, submissions, outdir)
+            failures = wait_feedback(jobs, cache, progress)
+    return submissions, failures
 
 
 def read_entries(

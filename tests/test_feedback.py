@@ -13,6 +13,7 @@ import openpyxl
 import pytest
 from click.testing import CliRunner
 
+from pipeline import workers as workers_module
 from pipeline.cli import cli
 from pipeline.feedback import FEEDBACK_FOLDER, FEEDBACK_SHEET
 from pipeline.fill import fill_return
@@ -137,3 +138,19 @@ def test_check_reports_and_writes_feedback_without_consolidating(unit_return, tm
     assert result.exit_code == 3
     assert "不得用 * 号代替数字" in result.output and "反馈表" in result.output
     assert [p.name for p in tmp_path.iterdir()] == [FEEDBACK_FOLDER]
+
+
+def _broken_feedback(*args) -> None:
+    raise RuntimeError("disk full")
+
+
+@pytest.mark.parametrize("command", ["check", "consolidate"])
+def test_a_feedback_workbook_that_cannot_be_made_is_said_and_the_run_goes_on(
+    unit_return, tmp_path, monkeypatch, command
+) -> None:
+    monkeypatch.setattr(workers_module, "make_feedback", _broken_feedback)
+    source = unit_return["path"] if command == "check" else unit_return["inbox"]
+    result = CliRunner().invoke(cli, [command, str(source), "--out", str(tmp_path), "-q"])
+    assert result.exit_code == 3, result.output
+    assert f"未能生成反馈表：{unit_return['path'].name}（RuntimeError: disk full）" in result.output
+    assert not list((tmp_path / FEEDBACK_FOLDER).iterdir())
