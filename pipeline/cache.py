@@ -11,6 +11,7 @@ other files (duplicates, roll-up scope) is decided, and the feedback workbook on
 from __future__ import annotations
 
 import hashlib
+import os
 import pickle
 import shutil
 from pathlib import Path
@@ -39,6 +40,10 @@ class ResultCache:
         self.outdir = outdir
         self.folder = outdir / CACHE_FOLDER
         self.fingerprint = fingerprint
+        self.folder.mkdir(parents=True, exist_ok=True)
+        # Listed once: on a first run, a thousand failed opens cost more than the listing.
+        with os.scandir(self.folder) as entries:
+            self.present = {entry.name for entry in entries}
 
     def _key(self, name: str, sha256: str) -> str:
         return hashlib.sha256(f"{self.fingerprint}\0{sha256}\0{name}".encode()).hexdigest()
@@ -46,6 +51,8 @@ class ResultCache:
     def load(self, name: str, sha256: str, staged_feedback: Path) -> Submission | None:
         key = self._key(name, sha256)
         path = self.folder / f"{key}.pickle"
+        if path.name not in self.present:
+            return None
         try:
             sub = pickle.loads(path.read_bytes())
         except (OSError, pickle.UnpicklingError, EOFError, AttributeError, ValueError, TypeError):
@@ -53,7 +60,7 @@ class ResultCache:
         if not isinstance(sub, Submission):
             return None
         feedback = self.folder / f"{key}.xlsx"
-        if feedback.exists():
+        if feedback.name in self.present:
             staged_feedback.parent.mkdir(parents=True, exist_ok=True)
             shutil.copyfile(feedback, staged_feedback)
         return sub
@@ -62,7 +69,6 @@ class ResultCache:
         if not sub.sha256:
             return
         key = self._key(sub.file, sub.sha256)
-        self.folder.mkdir(parents=True, exist_ok=True)
         temporary = self.folder / f".{key}.tmp"
         temporary.write_bytes(pickle.dumps(sub, protocol=pickle.HIGHEST_PROTOCOL))
         temporary.replace(self.folder / f"{key}.pickle")
@@ -70,7 +76,6 @@ class ResultCache:
     def store_feedback(self, sub: Submission, staged_feedback: Path) -> None:
         """The feedback workbook is made after the result is stored (it needs the status)."""
         if sub.sha256 and staged_feedback.exists():
-            self.folder.mkdir(parents=True, exist_ok=True)
             shutil.copyfile(
                 staged_feedback, self.folder / f"{self._key(sub.file, sub.sha256)}.xlsx"
             )
