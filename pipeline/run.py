@@ -91,20 +91,7 @@ def read_inbox(
     use_cache: bool = False,
 ) -> list[Submission]:
     """Every entry of the inbox as a Submission, in file-name order."""
-    return check_entries(discover(inbox), form, registry, progress, outdir, use_cache)
-
-
-def check_entries(
-    found: list[Entry],
-    form: Form,
-    registry: Registry,
-    progress: Progress | None = None,
-    outdir: Path | None = None,
-    use_cache: bool = False,
-) -> list[Submission]:
-    """A Submission for every entry: read and checked, or skipped with a reason. With
-    `outdir`, feedback workbooks are staged there (see finish_feedback)."""
-    return check_files(found, form, registry, progress, outdir, use_cache)[0]
+    return check_files(discover(inbox), form, registry, progress, outdir, use_cache)[0]
 
 
 def check_files(
@@ -115,7 +102,9 @@ def check_files(
     outdir: Path | None = None,
     use_cache: bool = False,
 ) -> tuple[list[Submission], dict[str, str]]:
-    """As check_entries, and the files whose feedback workbook could not be made (why)."""
+    """A Submission for every entry: read and checked, or skipped with a reason; and the
+    files whose feedback workbook could not be made (why). With `outdir`, feedback workbooks
+    are staged there (see finish_feedback)."""
     cache = _cache(outdir, form, registry) if use_cache else None
     failures: dict[str, str] = {}
     with Workers(form, registry) as workers:

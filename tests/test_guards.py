@@ -15,7 +15,7 @@ from click.testing import CliRunner
 from pipeline import limits, workers
 from pipeline.cli import cli
 from pipeline.intake import discover
-from pipeline.run import check_entries
+from pipeline.run import check_files
 from pipeline.submission import Status
 from pipeline.validate import validate
 from pipeline.xlsx_reader import ReadError, read_xlsx
@@ -238,7 +238,7 @@ def test_hang_crash_and_memory_cost_one_file_each(
     monkeypatch.setattr(workers, "read_return", misbehave)  # inherited by the forked workers
     monkeypatch.setattr(limits, "SECONDS_PER_FILE", 3)
     started = time.monotonic()
-    subs = {s.file: s for s in check_entries(discover(tmp_path), form, registry)}
+    subs = {s.file: s for s in check_files(discover(tmp_path), form, registry)[0]}
     assert time.monotonic() - started < 30
     assert "超时" in subs["hang.xlsx"].reason
     assert "异常退出" in subs["abort.xlsx"].reason
@@ -259,7 +259,7 @@ def test_cpu_limit_stops_a_runaway_worker(monkeypatch, form, registry, tmp_path)
     (tmp_path / "spin.xlsx").write_bytes(b"spin")
     monkeypatch.setattr(workers, "read_return", spin)
     monkeypatch.setattr(limits, "WORKER_CPU_SECONDS", 1)
-    [sub] = check_entries(discover(tmp_path), form, registry)
+    [sub] = check_files(discover(tmp_path), form, registry)[0]
     assert sub.status is Status.REJECTED and "异常退出" in sub.reason
 
 
