@@ -119,15 +119,18 @@ def sheet_extras(prepared: Prepared) -> list[SheetExtra]:
 
 
 def write_outputs(
-    outdir: Path, prepared: Prepared, rollup_written: Callable[[], bool] = lambda: False
+    outdir: Path,
+    prepared: Prepared,
+    rollup: RollupOrder | None = None,
+    rollup_written: Callable[[], bool] = lambda: False,
 ) -> dict[str, Path]:
-    """Every output but the consolidated workbook. `rollup_written` waits for a 上报 return
-    started elsewhere (see rollup_order) and says whether it was written."""
+    """Every output but the consolidated workbook. `rollup` and `rollup_written`: a 上报
+    return started elsewhere, and a wait saying whether it was written (else it is here)."""
     p = prepared
-    path = outdir / rollup_filename(p.form, p.registry)
+    rollup = rollup or rollup_order(outdir, p)
     if not rollup_written():
-        write_rollup(path, p)
-    p.files["rollup"] = path
+        fill_rollup(rollup.path, p.form, p.registry, rollup.values, rollup.ledgers)
+    p.files["rollup"] = rollup.path
     text = reminder_text(p.form, p.registry, p.reminders, p.today)
     with atomic_output(outdir / REMINDER_FILE) as tmp:
         tmp.write_text(text, encoding="utf-8")
@@ -145,17 +148,20 @@ def write_outputs(
     return p.files
 
 
-def rollup_order(outdir: Path, p: Prepared) -> tuple[Path, dict[str, object], dict[str, list]]:
+@dataclass(frozen=True)
+class RollupOrder:
     """Where the 上报 return goes and what it holds: enough for another process to write it
     (fill_rollup) while this one writes the consolidated workbook."""
-    values = rollup_values(p.form, p.registry, p.result, p.submissions, p.today)
-    return outdir / rollup_filename(p.form, p.registry), values, rollup_ledgers(p.form, p.result)
+
+    path: Path
+    values: dict[str, object]
+    ledgers: dict[str, list[dict[str, object]]]
 
 
-def write_rollup(path: Path, p: Prepared) -> Path:
-    """The 上报 return: the real template filled with this office's consolidated figures."""
+def rollup_order(outdir: Path, p: Prepared) -> RollupOrder:
     values = rollup_values(p.form, p.registry, p.result, p.submissions, p.today)
-    return fill_rollup(path, p.form, p.registry, values, rollup_ledgers(p.form, p.result))
+    path = outdir / rollup_filename(p.form, p.registry)
+    return RollupOrder(path, values, rollup_ledgers(p.form, p.result))
 
 
 def fill_rollup(

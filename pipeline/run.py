@@ -256,7 +256,8 @@ def run_consolidation(
             form, registry, result, submissions, options or OutputOptions(), started.date()
         )
         # The 上报 return is written by a worker while this process writes the workbook.
-        rollup_written = workers.rollup(*rollup_order(outdir, prepared))
+        rollup = rollup_order(outdir, prepared)
+        rollup_written = workers.rollup(rollup)
         clock.append(time.perf_counter())
         workbook = write_consolidated(
             outdir / consolidated_filename(form),
@@ -268,7 +269,7 @@ def run_consolidation(
             extras=sheet_extras(prepared),
         )
         workbook_seconds = time.perf_counter() - clock[2]
-        outputs = write_outputs(outdir, prepared, rollup_written)
+        outputs = write_outputs(outdir, prepared, rollup, rollup_written)
         failures = wait_feedback(pending, cache, progress)
     missing = [u.code for u in registry.units if u.code not in result.units]
     feedback = finish_feedback(submissions, outdir)

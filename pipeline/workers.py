@@ -23,7 +23,7 @@ from . import limits
 from .definition import Form, Registry
 from .feedback import write_feedback
 from .intake import Entry, read_return
-from .outputs import fill_rollup
+from .outputs import RollupOrder, fill_rollup
 from .problems import make_problem
 from .submission import Submission
 from .validate import validate
@@ -152,10 +152,11 @@ class Workers:
             on_done(entry)
             yield entry, _outcome(future, entry, sha256)
 
-    def rollup(self, path: Path, values: dict, ledgers: dict) -> Callable[[], bool]:
+    def rollup(self, order: RollupOrder) -> Callable[[], bool]:
         """Start writing the 上报 return; the callable waits and says whether it was written
         (if not, the caller writes it itself)."""
-        future = self._get_pool(1).schedule(fill_rollup_return, args=(str(path), values, ledgers))
+        args = (str(order.path), order.values, order.ledgers)
+        future = self._get_pool(1).schedule(fill_rollup_return, args=args)
 
         def written() -> bool:
             try:
