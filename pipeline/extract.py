@@ -43,6 +43,14 @@ def column_letters(col: int) -> str:
     return letters
 
 
+def column_number(letters: str) -> int:
+    """5 for 'E' (the inverse of column_letters; lower case accepted)."""
+    number = 0
+    for ch in letters.upper():
+        number = number * 26 + ord(ch) - 64
+    return number
+
+
 def extract(data: WorkbookData, form: Form, raw: RawSubmission) -> None:
     """Fill `raw.values` and `raw.ledgers` from the workbook data."""
     for name, (sheet, row, col) in data.names.items():
@@ -75,7 +83,7 @@ def _ledger(data: WorkbookData, ledger_id: str, where: tuple[str, int, int, int,
         label = cells.get((top, col))
         if isinstance(label, str) and label.strip() and label.strip() not in columns:
             columns[label.strip()] = column_letters(col)
-    letters = {label: _column_number(letter) for label, letter in columns.items()}
+    letters = {label: column_number(letter) for label, letter in columns.items()}
     wanted = set(letters.values())
     filled = sorted({row for (row, col) in cells if row > top and col in wanted})
     rows = []
@@ -92,13 +100,6 @@ def _ledger(data: WorkbookData, ledger_id: str, where: tuple[str, int, int, int,
             continue
         rows.append((row, values))
     return RawLedger(ledger_id, sheet, columns, tuple(rows))
-
-
-def _column_number(letters: str) -> int:
-    number = 0
-    for ch in letters:
-        number = number * 26 + ord(ch) - 64
-    return number
 
 
 def _blank(value: object) -> bool:

@@ -44,7 +44,7 @@ class FastFiller:
         for name, text in re.findall(
             r'<definedName name="([^"]+)">([^<]+)</definedName>', workbook
         ):
-            place = _reference(text.replace("&apos;", "'"), sheets, list(sheets), None)
+            place = _reference(text.replace("&apos;", "'"), sheets)
             if place:
                 sheet, row, col = place
                 self.cells[name] = (sheets[sheet], f"{column_letters(col)}{row}")

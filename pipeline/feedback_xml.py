@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .definition import Form
-from .extract import column_letters
+from .extract import column_letters, column_number
 from .feedback import (
     COMMENT_AUTHOR,
     COMMENT_SIZE,
@@ -418,10 +418,7 @@ def _split(ref: str) -> tuple[int, int]:
     match = _A1.fullmatch(ref)
     if not match:
         raise _NotPlain(f"cell reference {ref!r}")
-    col = 0
-    for letter in match[1]:
-        col = col * 26 + ord(letter) - 64
-    row = int(match[2])
+    col, row = column_number(match[1]), int(match[2])
     if col > 16384 or row > 1048576:
         raise _NotPlain(f"cell reference {ref!r}")
     return row, col

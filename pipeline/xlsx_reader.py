@@ -28,7 +28,7 @@ from typing import IO
 from xml.etree import ElementTree
 
 from . import limits
-from .extract import WorkbookData, column_letters
+from .extract import WorkbookData, column_letters, column_number
 from .submission import ErrorValue, NoCachedValue
 
 BUILTIN_DATE_FORMATS = (
@@ -49,7 +49,6 @@ class ReadError(Exception):
 @dataclass
 class _Parts:
     zf: zipfile.ZipFile
-    sheets: dict[str, str]  # sheet name -> part path
     strings: Sequence[str]
     date_styles: set[int]
     date1904: bool
@@ -109,7 +108,7 @@ def inspect_zip(zf: zipfile.ZipFile) -> None:
 def _read(zf: zipfile.ZipFile, wanted_names: set[str], wanted_tables: set[str]) -> WorkbookData:
     layout = _layout(zf, frozenset(wanted_names), frozenset(wanted_tables))
     strings = _shared_strings(zf, layout.strings_part)
-    parts = _Parts(zf, layout.sheets, strings, layout.date_styles, layout.date1904)
+    parts = _Parts(zf, strings, layout.date_styles, layout.date1904)
     data = WorkbookData(names=dict(layout.names), tables=dict(layout.tables))
     budget = [limits.MAX_CELLS_READ]
     for sheet, part, plan in layout.reads:
@@ -123,7 +122,6 @@ class _Layout:
     """What a workbook's structure parts say: its sheets, dates, names, tables and which
     cells to read. Returns of one template share it."""
 
-    sheets: dict[str, str]  # sheet name -> part
     strings_part: str | None
     date_styles: set[int]
     date1904: bool
@@ -167,11 +165,9 @@ def _parse_layout(
     root = _parse(zf, workbook_part)
     rels = _relationships(zf, workbook_part)
     sheets: dict[str, str] = {}
-    sheet_ids: list[str] = []
     for el in _children(root, "sheets", "sheet"):
         target = rels.get(el.get(f"{{{REL_OFFICE}}}id") or _attr_by_local(el, "id"), ("", ""))[1]
         sheets[el.get("name", "")] = target
-        sheet_ids.append(el.get("name", ""))
     if len(sheets) > limits.MAX_SHEETS:
         raise ReadError(f"工作表过多（{len(sheets)} 个），不是正常的报表")
     pr = next(_children(root, "workbookPr"), None)
@@ -182,7 +178,7 @@ def _parse_layout(
         name = el.get("name", "")
         scoped = el.get("localSheetId") is not None
         if name in wanted_names and not (scoped and name in data.names):
-            place = _reference(el.text or "", sheets, sheet_ids, el.get("localSheetId"))
+            place = _reference(el.text or "", sheets)
             if place:
                 data.names[name] = place
     for sheet, part in sheets.items():
@@ -197,7 +193,6 @@ def _parse_layout(
             continue  # nothing wanted here, or a missing sheet part (its names then count as missing)
         reads.append((sheet, part, plan))
     return _Layout(
-        sheets,
         by_type.get("sharedStrings"),
         _date_styles(zf, by_type.get("styles")),
         date1904,
@@ -328,7 +323,7 @@ def _tables(
 # References
 
 
-def _reference(text: str, sheets: dict[str, str], order: list[str], local_id: str | None):
+def _reference(text: str, sheets: dict[str, str]) -> tuple[str, int, int] | None:
     """(sheet, row, col) of the first cell a defined name points at, or None."""
     # Long texts are not kept in the cache: a hostile file could otherwise fill it.
     place = _parse_reference(text) if len(text) < 256 else _parse_reference.__wrapped__(text)
@@ -354,28 +349,13 @@ def _area(ref: str) -> tuple[int, int, int, int] | None:
     parsed = [_CELL_REF.match(c.strip()) for c in corners]
     if not parsed or not all(parsed):
         return None
-    cells = [(int(m.group(2)), _column(m.group(1))) for m in parsed if m]
+    cells = [(int(m.group(2)), column_number(m.group(1))) for m in parsed if m]
     (r1, c1), (r2, c2) = cells[0], cells[-1]
     return min(r1, r2), min(c1, c2), max(r1, r2), max(c1, c2)
 
 
 # Column letters as they appear in cell references (bytes) -> column number, A to ZZ.
-_COLUMN_NUMBERS: dict[bytes, int] = {}
-
-
-def _column(letters: str) -> int:
-    number = 0
-    for ch in letters.upper():
-        number = number * 26 + ord(ch) - 64
-    return number
-
-
-def _fill_column_numbers() -> None:
-    for number in range(1, 26 * 27 + 1):
-        _COLUMN_NUMBERS[column_letters(number).encode()] = number
-
-
-_fill_column_numbers()
+_COLUMN_NUMBERS = {column_letters(n).encode(): n for n in range(1, 26 * 27 + 1)}
 
 
 @dataclass
@@ -462,7 +442,7 @@ def _tree_cells(
                 if ref and plan is not None and not plan.areas:
                     continue  # a sheet without tables: only its named cells matter
                 match = _CELL_REF.match(ref) if ref else None
-                col_number = _column(match.group(1)) if match else col_number + 1
+                col_number = column_number(match.group(1)) if match else col_number + 1
                 place = (row_number, col_number)
                 if plan is not None and not (place in plan.places or plan.in_table(*place)):
                     continue
@@ -536,7 +516,7 @@ def _scan_cells(
         if place is None:
             if not tables:
                 continue
-            col = _COLUMN_NUMBERS.get(letters) or _column(letters.decode())
+            col = _COLUMN_NUMBERS.get(letters) or column_number(letters.decode())
             place = (row, col)
             if plan is not None and not (place in plan.places or plan.in_table(row, col)):
                 continue
