@@ -19,7 +19,7 @@ from dataclasses import dataclass, replace
 
 import pandas as pd
 
-from .consolidate import Consolidation, Total, aggregate_units, ledger_records
+from .consolidate import Consolidation, Total, accepted, aggregate_units, ledger_records
 from .definition import ORIGIN_UNIT_COLUMN, Form, Registry
 from .problems import Problem, Severity
 from .submission import Status, Submission
@@ -56,7 +56,9 @@ def rollup_values(
     subs: list[Submission],
     today: dt.date,
 ) -> dict[str, object]:
-    """Values by code for the 上报 return (derived totals are left to the template)."""
+    """Values by code for the 上报 return (derived totals are left to the template). Only the
+    returns that count add to the cover figures, as they do to the totals."""
+    subs = accepted(subs, registry)
     root = registry.root
     own = next((s.values for s in subs if s.unit_code == root.code), {})
     values: dict[str, object] = {}

@@ -3,8 +3,10 @@ flat consolidation of every unit. Real returns, filled into the real template.""
 
 from __future__ import annotations
 
+import datetime as dt
 import shutil
 import warnings
+from dataclasses import replace
 from pathlib import Path
 
 import openpyxl
@@ -13,7 +15,7 @@ import pytest
 from pipeline import workers as workers_module
 from pipeline.definition import load_registry
 from pipeline.fill import fill_return
-from pipeline.rollup import SCOPE_NOTE, cut_totals, level_cut, rollup_filename
+from pipeline.rollup import SCOPE_NOTE, cut_totals, level_cut, rollup_filename, rollup_values
 from pipeline.run import run_consolidation
 from pipeline.sample import sample_return
 from pipeline.submission import Status
@@ -183,3 +185,17 @@ def test_rollup_return_is_written_by_this_process_when_the_worker_fails(
         assert [[c.value for c in row] for row in first.iter_rows()] == [
             [c.value for c in row] for row in second.iter_rows()
         ]
+
+
+def test_cover_sums_count_only_the_returns_that_count(form, levels) -> None:
+    county = levels["counties"]["XA00"]
+    registry = load_registry(Path(county.submissions[0].source).parent.parent / "XA00.csv")
+    counted = [s for s in county.submissions if s.status is Status.ACCEPTED]
+    expected = sum(s.values["STAFF_COUNT"] for s in counted)
+    extra = [
+        replace(counted[0], file="old.xlsx", status=Status.SUPERSEDED),
+        replace(counted[1], file="bad.xlsx", status=Status.REJECTED),
+    ]
+    today = dt.date(2022, 7, 10)
+    values = rollup_values(form, registry, county.consolidation, counted + extra, today)
+    assert values["STAFF_COUNT"] == expected
