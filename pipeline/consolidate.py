@@ -108,14 +108,24 @@ def _numbers(matrix: pd.DataFrame, indicators: tuple[Indicator, ...]) -> np.ndar
 
 
 def aggregate_units(
-    result: Consolidation, form: Form, own: str, units: list[str]
-) -> dict[str, Total]:
-    """Totals over a set of registered units (e.g. one column of 汇总 cut at a level)."""
+    result: Consolidation, form: Form, groups: list[tuple[str, tuple[str, ...]]]
+) -> list[dict[str, Total]]:
+    """Totals over each group of registered units, as (own unit, units) (e.g. the columns of
+    汇总 cut at a level). The figures are converted to numbers once for all groups."""
     indicators = form.statistics_indicators
     position = {code: n for n, code in enumerate(result.units)}
-    rows = sorted(position[c] for c in units if c in position)
     numbers = _numbers(result.matrix, indicators)
-    return _aggregate(result.matrix, numbers, rows, indicators, own, len(units))
+    return [
+        _aggregate(
+            result.matrix,
+            numbers,
+            sorted(position[c] for c in units if c in position),
+            indicators,
+            own,
+            len(units),
+        )
+        for own, units in groups
+    ]
 
 
 def _aggregate(

@@ -200,4 +200,4 @@ def max_level(registry: Registry) -> int:
 def cut_totals(
     columns: list[CutColumn], result: Consolidation, form: Form
 ) -> list[dict[str, Total]]:
-    return [aggregate_units(result, form, c.code, list(c.units)) for c in columns]
+    return aggregate_units(result, form, [(c.code, c.units) for c in columns])
