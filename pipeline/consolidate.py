@@ -53,6 +53,16 @@ def settle_duplicates(submissions: list[Submission]) -> None:
                 sub.reason = f"本单位另有较新的报表“{latest.file}”，本文件不参与汇总"
 
 
+def counting(submissions: list[Submission]) -> dict[str, Submission]:
+    """The return that counts for each unit that sent one (accepted or rejected): after
+    settle_duplicates there is one per unit code (before it, the first one)."""
+    found: dict[str, Submission] = {}
+    for sub in submissions:
+        if sub.unit_code and sub.status not in (Status.SUPERSEDED, Status.IGNORED):
+            found.setdefault(sub.unit_code, sub)
+    return found
+
+
 def accepted(submissions: list[Submission], registry: Registry) -> list[Submission]:
     """Accepted returns in registry order."""
     order = {u.code: n for n, (u, _) in enumerate(registry.tree_order())}

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from .consolidate import Consolidation
+from .consolidate import Consolidation, counting
 from .definition import Form, Registry
 from .submission import Status, Submission
 
@@ -27,10 +27,7 @@ class Table:
 
 def reporting_status(registry: Registry, submissions: list[Submission]) -> Table:
     """Registered units by the status of the return that counts for them."""
-    status: dict[str, Status] = {}
-    for sub in submissions:
-        if sub.unit_code and sub.status not in (Status.SUPERSEDED, Status.IGNORED):
-            status[sub.unit_code] = sub.status
+    status = {code: sub.status for code, sub in counting(submissions).items()}
     counts = {"已接收": 0, "已接收（有警告）": 0, "退回（有错误）": 0, "未报送": 0}
     for unit in registry.units:
         counts[

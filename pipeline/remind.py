@@ -12,6 +12,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
+from .consolidate import counting
 from .definition import Form, Registry, Unit
 from .problems import Problem, Severity
 from .rollup import is_scope_note
@@ -36,16 +37,13 @@ def reminders(
     form: Form, registry: Registry, submissions: list[Submission], today: dt.date
 ) -> list[Reminder]:
     """One reminder per registered unit that needs one, in registry order."""
-    counting: dict[str, Submission] = {}
-    for sub in submissions:
-        if sub.unit_code and sub.status not in (Status.SUPERSEDED, Status.IGNORED):
-            counting.setdefault(sub.unit_code, sub)
+    counted = counting(submissions)
     found = []
     root = registry.root
     for unit, _ in registry.tree_order():
         if unit.code == root.code:
             continue  # the office does not remind itself
-        sub = counting.get(unit.code)
+        sub = counted.get(unit.code)
         parent = registry.by_code(unit.parent)
         parent_name = parent.name if parent else ""
         if sub is None:

@@ -18,10 +18,10 @@ from pathlib import Path
 import xlsxwriter
 
 from . import styles
-from .consolidate import Consolidation, ledger_records
+from .consolidate import Consolidation, counting, ledger_records
 from .definition import AGGREGATION_LABEL, ORIGIN_UNIT_COLUMN, Form, Indicator, Ledger, Registry
 from .outfiles import atomic_output
-from .submission import STATUS_LABEL, Status, Submission
+from .submission import STATUS_LABEL, Submission
 from .template import FIXED_CREATED, WORKBOOK_OPTIONS, print_setup
 from .write import write_cell
 
@@ -187,11 +187,7 @@ class _ShareWriter:
     def status(self, submissions: list[Submission]) -> None:
         ws = self.wb.add_worksheet("报送情况")
         ws.write_row(0, 0, ["单位编码", "单位名称", "上级单位", "报送状态"], self.header)
-        status = {
-            s.unit_code: STATUS_LABEL[s.status]
-            for s in submissions
-            if s.unit_code and s.status not in (Status.SUPERSEDED, Status.IGNORED)
-        }
+        status = {code: STATUS_LABEL[s.status] for code, s in counting(submissions).items()}
         for row, (unit, _) in enumerate(self.registry.tree_order(), start=1):
             parent = self.registry.by_code(unit.parent)
             ws.write_row(

@@ -10,7 +10,7 @@ from pathlib import Path
 import xlsxwriter
 
 from . import styles
-from .consolidate import UNIT_COLUMNS, Consolidation
+from .consolidate import UNIT_COLUMNS, Consolidation, counting
 from .definition import AGGREGATION_LABEL, Form, Registry
 from .outfiles import atomic_output
 from .problems import SEVERITY_LABEL, Problem
@@ -208,11 +208,7 @@ class _Writer:
         return row + 1
 
     def _unit_status(self) -> dict[str, str]:
-        status: dict[str, str] = {}
-        for sub in self.submissions:
-            if sub.unit_code and sub.status is not Status.SUPERSEDED:
-                status[sub.unit_code] = STATUS_LABEL[sub.status]
-        return status
+        return {code: STATUS_LABEL[s.status] for code, s in counting(self.submissions).items()}
 
     # Ledgers
 
