@@ -86,7 +86,7 @@ def _level_checks(result: Consolidation, form: Form, registry: Registry) -> Iter
         if not children:
             continue
         names = "、".join(c.name for c in children)
-        parts = own(unit.code) + sum((subtree[c.code] for c in children), zero)
+        parts = subtree[unit.code]  # own figures plus the children's subtrees
         for k, ind in enumerate(sums):
             yield Check(
                 LEVEL_CHECK,
