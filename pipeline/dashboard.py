@@ -13,6 +13,7 @@ import pandas as pd
 
 from .consolidate import Consolidation, counting
 from .definition import Form, Registry
+from .report_text import FORMS, GOV_LABELS, PARTY_LABELS
 from .submission import Status, Submission
 
 TOP_UNITS = 10
@@ -40,12 +41,8 @@ def reporting_status(registry: Registry, submissions: list[Submission]) -> Table
     return Table("报送情况（单位数）", ("报送状态", "单位数"), tuple(counts.items()))
 
 
-PARTY = ("DISC_PARTY_WARNING", "DISC_PARTY_SERIOUS_WARNING", "DISC_PARTY_REMOVAL",
-         "DISC_PARTY_PROBATION", "DISC_PARTY_EXPULSION")  # fmt: skip
-GOVERNMENT = ("DISC_GOV_WARNING", "DISC_GOV_DEMERIT", "DISC_GOV_MAJOR_DEMERIT",
-              "DISC_GOV_DEMOTION", "DISC_GOV_DISMISSAL", "DISC_GOV_EXPULSION",
-              "DISC_INST_POSTDOWN")  # fmt: skip
-FORMS = ("FORM_1", "FORM_2", "FORM_3", "FORM_4")
+PARTY = tuple(code for code, _ in PARTY_LABELS)  # official order, as in the report draft
+GOVERNMENT = tuple(code for code, _ in GOV_LABELS)
 
 
 def sanctions(result: Consolidation, form: Form) -> Table:
