@@ -37,6 +37,8 @@ REGISTRY_LISTS = {"UNITS", "UNITS_CODE"}  # choice lists built from the unit reg
 BOOL_CHOICES = ("是", "否")
 # The ledger column that names the unit a row came from, in a 上报 return (层层汇总).
 ORIGIN_UNIT_COLUMN = "origin_unit"
+# Cover fields the template presets for the round (the units never fill them).
+PRESET_COVER = frozenset({"PERIOD", "PERIOD_TYPE", "PERIOD_START", "PERIOD_END"})
 
 _CODE = re.compile(r"^[A-Z][A-Z0-9_]*$")
 _KEY = re.compile(r"^[a-z][a-z0-9_]*$")

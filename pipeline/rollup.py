@@ -20,7 +20,7 @@ from dataclasses import dataclass, replace
 import pandas as pd
 
 from .consolidate import Consolidation, Total, accepted, aggregate_units, ledger_records
-from .definition import ORIGIN_UNIT_COLUMN, Form, Registry
+from .definition import ORIGIN_UNIT_COLUMN, PRESET_COVER, Form, Registry
 from .problems import Problem, Severity
 from .submission import Status, Submission
 
@@ -78,7 +78,7 @@ def rollup_values(
         FILLER=own.get("FILLER") or root.contact or root.name,
         FILLER_PHONE=own.get("FILLER_PHONE") or root.phone or "-",
     )
-    for code in ("PERIOD", "PERIOD_TYPE", "PERIOD_START", "PERIOD_END"):
+    for code in PRESET_COVER:
         values.pop(code, None)  # preset in the template
     for ind in form.statistics_indicators:
         if ind.derived is not None:

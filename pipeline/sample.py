@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from .definition import (
     BOOL_CHOICES,
     ORIGIN_UNIT_COLUMN,
+    PRESET_COVER,
     Column,
     Form,
     Indicator,
@@ -80,7 +81,7 @@ def _draw(
         }
     )
     _link_eight_rules_cases(ledgers)
-    for code in ("PERIOD", "PERIOD_TYPE", "PERIOD_START", "PERIOD_END"):
+    for code in PRESET_COVER:
         values.pop(code, None)  # preset in the template
     return SampleReturn(unit, {k: v for k, v in values.items() if form.has_indicator(k)}, ledgers)
 

@@ -17,6 +17,7 @@ from . import styles
 from .definition import (
     AGGREGATION_LABEL,
     BOOL_CHOICES,
+    PRESET_COVER,
     Form,
     Indicator,
     Ledger,
@@ -30,7 +31,6 @@ CODE_LIST_SHEET = "代码表"
 INSTRUCTIONS_SHEET = "填报说明"
 # Pre-made, unlocked rows per ledger table: a protected sheet cannot grow a table.
 LEDGER_ROWS = 500
-PRESET_COVER = {"PERIOD", "PERIOD_TYPE", "PERIOD_START", "PERIOD_END"}  # fixed for the round
 FIXED_CREATED = dt.datetime(2022, 1, 1)  # pinned so the same definition gives the same file
 WORKBOOK_OPTIONS = {
     "strings_to_formulas": False,
