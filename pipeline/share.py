@@ -23,7 +23,7 @@ from .definition import AGGREGATION_LABEL, ORIGIN_UNIT_COLUMN, Form, Indicator, 
 from .outfiles import atomic_output
 from .submission import STATUS_LABEL, Submission
 from .template import FIXED_CREATED, WORKBOOK_OPTIONS, print_setup
-from .write import write_cell
+from .write import heading, subtotal_label, tree_label, write_cell
 
 MASK = "***"
 SMALL = "<3"
@@ -127,14 +127,12 @@ class _ShareWriter:
         ws = self.wb.add_worksheet("分单位")
         indicators = self.form.statistics_indicators
         ws.write_row(0, 0, ["单位编码", "单位名称"], self.header)
-        ws.write_row(
-            0, 2, [f"{i.label}（{i.unit}）" if i.unit else i.label for i in indicators], self.header
-        )
+        ws.write_row(0, 2, [heading(i) for i in indicators], self.header)
         row = 1
         matrix = self.result.matrix
         for unit, depth in self.registry.tree_order():
             ws.write_string(row, 0, unit.code)
-            ws.write_string(row, 1, "　" * depth + unit.name)
+            ws.write_string(row, 1, tree_label(unit.name, depth))
             if unit.code in matrix.index:
                 for col, ind in enumerate(indicators, start=2):
                     self._unit_value(ws, row, col, ind, matrix.at[unit.code, ind.code])
@@ -143,10 +141,8 @@ class _ShareWriter:
             row += 1
         root = self.registry.root.code
         for parent, totals in self.result.subtotals.items():
-            name = self.registry.by_code(parent).name  # type: ignore[union-attr]
-            label = "合计（全系统）" if parent == root else f"小计：{name}（含下属）"
             ws.write_string(row, 0, parent, self.total)
-            ws.write_string(row, 1, label, self.total)
+            ws.write_string(row, 1, subtotal_label(self.registry, parent), self.total)
             for col, ind in enumerate(indicators, start=2):
                 value = totals[ind.code].value
                 if parent == root:  # the system total is published anyway (汇总, report)

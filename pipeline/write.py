@@ -11,7 +11,7 @@ import xlsxwriter
 
 from . import styles
 from .consolidate import UNIT_COLUMNS, Consolidation, counting
-from .definition import AGGREGATION_LABEL, Form, Registry
+from .definition import AGGREGATION_LABEL, Form, Indicator, Registry
 from .outfiles import atomic_output
 from .problems import SEVERITY_LABEL, Problem
 from .submission import STATUS_LABEL, Status, Submission
@@ -93,7 +93,6 @@ class _Writer:
         self.date = add({"num_format": "yyyy-mm-dd"})
         self.datetime = add({"num_format": "yyyy-mm-dd hh:mm:ss"})
         self.error = add({"font_color": "#C00000"})
-        self.units = {u.code: u for u in registry.units}
         self.summary_rows: dict[str, int] = {}  # indicator code -> row of 汇总, for extras
         self.summary_next_col = 0  # first free column of 汇总, for extras
 
@@ -169,7 +168,7 @@ class _Writer:
         ws.write_row(
             2,
             first_data_col,
-            [f"{i.label}（{i.unit}）" if i.unit else i.label for i in indicators],
+            [heading(i) for i in indicators],
             self.header,
         )
         status = self._unit_status()
@@ -182,7 +181,7 @@ class _Writer:
             while parents_open and parents_open[-1][1] >= depth:
                 row = self._subtotal_row(ws, row, parents_open.pop()[0], first_data_col)
             ws.write_string(row, 0, unit.code)
-            ws.write_string(row, 1, "　" * depth + unit.name)
+            ws.write_string(row, 1, tree_label(unit.name, depth))
             ws.write_string(row, 2, status.get(unit.code, MISSING))
             for offset, value in enumerate(by_code.get(unit.code, ())):
                 if value is not None:
@@ -199,9 +198,7 @@ class _Writer:
     def _subtotal_row(self, ws, row: int, parent: str, first_col: int) -> int:
         totals = self.result.subtotals[parent]
         ws.write_string(row, 0, parent, self.subtotal)
-        name = self.units[parent].name
-        label = "合计（全系统）" if parent == self.registry.root.code else f"小计：{name}（含下属）"
-        ws.write_string(row, 1, label, self.subtotal)
+        ws.write_string(row, 1, subtotal_label(self.registry, parent), self.subtotal)
         ws.write_string(row, 2, "", self.subtotal)
         for offset, ind in enumerate(self.form.statistics_indicators):
             self.write_value(ws, row, first_col + offset, totals[ind.code].value, self.subtotal)
@@ -250,7 +247,7 @@ class _Writer:
         for sub in self.submissions:
             by_unit.setdefault(sub.unit_code, []).append(sub)
         for unit, _ in self.registry.tree_order():
-            parent = self.units[unit.parent].name if unit.parent else ""
+            parent = self.registry.by_code(unit.parent).name if unit.parent else ""  # type: ignore[union-attr]
             subs = sorted(by_unit.get(unit.code, []), key=lambda s: s.status is Status.SUPERSEDED)
             if not subs:
                 ws.write_row(row, 0, [unit.code, unit.name, parent, MISSING], None)
@@ -354,6 +351,22 @@ class _Writer:
     def write_value(self, ws, row: int, col: int, value: object, fmt=None) -> None:
         """Write a value of any type as its type (text always as text)."""
         write_cell(ws, row, col, value, fmt, self.number, self.date, self.datetime)
+
+
+def heading(ind: Indicator) -> str:
+    """An indicator's column heading in 分单位: label and unit of measure."""
+    return f"{ind.label}（{ind.unit}）" if ind.unit else ind.label
+
+
+def tree_label(name: str, depth: int) -> str:
+    """A unit's name indented (full-width spaces) by its depth in the registry."""
+    return "　" * depth + name
+
+
+def subtotal_label(registry: Registry, parent: str) -> str:
+    if parent == registry.root.code:
+        return "合计（全系统）"
+    return f"小计：{registry.by_code(parent).name}（含下属）"  # type: ignore[union-attr]
 
 
 def write_cell(ws, row: int, col: int, value: object, fmt=None, number=None, date=None,
