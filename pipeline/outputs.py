@@ -25,7 +25,6 @@ from .reconcile import Check, reconcile
 from .remind import Reminder, reminder_text, reminders
 from .report import ReportDraft, build_report
 from .rollup import (
-    SCOPE_SYSTEM,
     cut_totals,
     level_cut,
     rollup_filename,
@@ -36,6 +35,7 @@ from .share import share_filename, write_share
 from .sheets import comparison_columns, level_columns, reconcile_sheet, remind_sheet
 from .submission import Submission
 from .template import write_template
+from .validate import SCOPE_SYSTEM
 from .write import SheetExtra
 
 REMINDER_FILE = "催报清单.txt"

@@ -16,8 +16,8 @@ import pandas as pd
 
 from .consolidate import Consolidation, ledger_records
 from .definition import Form, Registry, Rule
-from .rollup import may_be_blank
 from .rules import Skip, evaluate_node
+from .validate import may_be_blank
 
 LEVEL_CHECK = "层级合计"
 LEDGER_CHECK = "台账核对"

@@ -15,8 +15,8 @@ from dataclasses import dataclass
 from .consolidate import counting
 from .definition import Form, Registry, Unit
 from .problems import Problem, Severity
-from .rollup import is_scope_note
 from .submission import Status, Submission
+from .validate import is_scope_note
 
 MISSING, REJECTED, TO_EXPLAIN = "未报送", "退回修改", "警告需说明"
 NEEDS_EXPLANATION = {"RULE_FAILED", "ROW_RULE_FAILED"}

@@ -15,18 +15,14 @@ consolidated figures of its whole system (统计口径 = 全系统):
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 import pandas as pd
 
 from .consolidate import Consolidation, Total, accepted, aggregate_units, ledger_records
 from .definition import ORIGIN_UNIT_COLUMN, PRESET_COVER, Form, Registry
-from .problems import Problem, Severity
-from .submission import Status, Submission
-
-SCOPE_SYSTEM = "全系统"
-# Prefix of the warnings a 全系统 return gets instead of errors (see relax_rollup_returns).
-SCOPE_NOTE = "汇总上报表口径不同，仅作提示："
+from .submission import Submission
+from .validate import SCOPE_SYSTEM
 
 
 @dataclass(frozen=True)
@@ -119,58 +115,6 @@ def rollup_ledgers(form: Form, result: Consolidation) -> dict[str, list[dict[str
 
 def _plain(value: object) -> object:
     return None if value is None or (isinstance(value, float) and pd.isna(value)) else value
-
-
-# The next level: a 全系统 return
-
-
-def relax_rollup_returns(subs: list[Submission], form: Form) -> None:
-    """Turn into scope notes (warnings) the rule failures a 全系统 return cannot avoid.
-
-    A rule comparing a ledger with an indicator that some units may leave blank (a `self`
-    figure, the office's own; or an optional one, blank = not applicable) fails on a 上报
-    return as soon as a unit has ledger rows but no figure: the two sides cover different
-    units. Every other rule holds for sums of returns that each satisfy it.
-    """
-    scoped = {rule.id for rule in form.rules if scope_sensitive(rule, form)}
-    for sub in subs:
-        if sub.values.get("SCOPE") != SCOPE_SYSTEM or sub.status is Status.SUPERSEDED:
-            continue
-        changed = [_relaxed(p, scoped) for p in sub.problems]
-        if changed == sub.problems:
-            continue
-        sub.problems = changed
-        if sub.status is Status.REJECTED and not sub.errors:
-            sub.status, sub.reason = Status.ACCEPTED, ""
-        sub.settle_status()
-
-
-def may_be_blank(form: Form, code: str) -> bool:
-    """Whether some units may leave this indicator blank (so sums cover fewer units)."""
-    ind = form.indicator(code)
-    if ind.aggregation == "self":
-        return True
-    if ind.derived is not None:
-        return any(may_be_blank(form, part) for part in ind.parts)
-    return not ind.required
-
-
-def scope_sensitive(rule, form: Form) -> bool:
-    codes = [n for n in rule.expr.names if form.has_indicator(n)]
-    return bool(rule.expr.ledgers) and any(may_be_blank(form, c) for c in codes)
-
-
-def _relaxed(problem: Problem, scoped: set[str]) -> Problem:
-    if problem.code != "RULE_FAILED" or problem.message.startswith(SCOPE_NOTE):
-        return problem
-    rule_id = problem.message[1:].split("]", 1)[0] if problem.message.startswith("[") else ""
-    if rule_id not in scoped:
-        return problem
-    return replace(problem, severity=Severity.WARNING, message=SCOPE_NOTE + problem.message)
-
-
-def is_scope_note(problem: Problem) -> bool:
-    return problem.message.startswith(SCOPE_NOTE)
 
 
 # 汇总 cut at a level

@@ -30,7 +30,6 @@ from .outputs import (
     write_outputs,
 )
 from .problems import make_problem
-from .rollup import relax_rollup_returns
 from .submission import Status, Submission
 from .workers import FeedbackJob, Workers, failed, unchanged
 from .write import RunInfo, consolidated_filename, write_consolidated
@@ -244,7 +243,6 @@ def run_consolidation(
     cache = _cache(outdir, form, registry) if use_cache else None
     with Workers(form, registry) as workers:
         submissions = read_entries(discover(inbox), workers, progress, cache)
-        relax_rollup_returns(submissions, form)  # 上报 returns of lower offices (层层汇总)
         # Feedback workbooks are made by the workers while this process writes.
         pending = start_feedback(workers, submissions, outdir)
         clock.append(time.perf_counter())

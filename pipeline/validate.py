@@ -354,6 +354,8 @@ def _ledger_value(
 
 
 def _check_rules(sub: Submission, form: Form) -> Iterator[Problem]:
+    system = sub.values.get("SCOPE") == SCOPE_SYSTEM
+
     def lookup(code: str) -> object:
         value = sub.values.get(code)
         if value is None:
@@ -372,13 +374,48 @@ def _check_rules(sub: Submission, form: Form) -> Iterator[Problem]:
             continue
         anchor = rule.anchor or (rule.expr.names[0] if rule.expr.names else "")
         detail = describe_sides(rule.expr, lookup, ledger_rows) or _name_values(rule, sub)
+        severity, message = Severity(rule.severity), f"[{rule.id}] {rule.message}"
+        if system and scope_sensitive(rule, form):
+            severity, message = Severity.WARNING, SCOPE_NOTE + message
         yield make_problem(
             "RULE_FAILED",
-            severity=Severity(rule.severity),
-            message=f"[{rule.id}] {rule.message}",
+            severity=severity,
+            message=message,
             detail=detail,
             **(_where(sub, anchor) if anchor else {}),
         )
+
+
+# A 上报 return (层层汇总): the scope 全系统 sums the returns of a lower office's units.
+
+SCOPE_SYSTEM = "全系统"
+# Prefix of the warnings a 全系统 return gets instead of errors (see scope_sensitive).
+SCOPE_NOTE = "汇总上报表口径不同，仅作提示："
+
+
+def scope_sensitive(rule, form: Form) -> bool:
+    """A rule a 全系统 return cannot always meet, so a failure there is only a note.
+
+    A rule comparing a ledger with an indicator that some units may leave blank (a `self`
+    figure, the office's own; or an optional one, blank = not applicable) fails on a 上报
+    return as soon as a unit has ledger rows but no figure: the two sides cover different
+    units. Every other rule holds for sums of returns that each satisfy it."""
+    codes = [n for n in rule.expr.names if form.has_indicator(n)]
+    return bool(rule.expr.ledgers) and any(may_be_blank(form, c) for c in codes)
+
+
+def may_be_blank(form: Form, code: str) -> bool:
+    """Whether some units may leave this indicator blank (so sums cover fewer units)."""
+    ind = form.indicator(code)
+    if ind.aggregation == "self":
+        return True
+    if ind.derived is not None:
+        return any(may_be_blank(form, part) for part in ind.parts)
+    return not ind.required
+
+
+def is_scope_note(problem: Problem) -> bool:
+    return problem.message.startswith(SCOPE_NOTE)
 
 
 def _name_values(rule, sub: Submission) -> str:

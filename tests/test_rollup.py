@@ -15,10 +15,12 @@ import pytest
 from pipeline import workers as workers_module
 from pipeline.definition import load_registry
 from pipeline.fill import fill_return
-from pipeline.rollup import SCOPE_NOTE, cut_totals, level_cut, rollup_filename, rollup_values
-from pipeline.run import run_consolidation
+from pipeline.intake import discover
+from pipeline.rollup import cut_totals, level_cut, rollup_filename, rollup_values
+from pipeline.run import check_files, run_consolidation
 from pipeline.sample import sample_return
 from pipeline.submission import Status
+from pipeline.validate import SCOPE_NOTE
 
 HEADER = "单位编码,单位名称,上级单位编码,联系人,联系电话"
 CITY = ["SJ000,江城市水务局,,周一,13900000000"]
@@ -199,3 +201,16 @@ def test_cover_sums_count_only_the_returns_that_count(form, levels) -> None:
     today = dt.date(2022, 7, 10)
     values = rollup_values(form, registry, county.consolidation, counted + extra, today)
     assert values["STAFF_COUNT"] == expected
+
+
+def test_checking_a_system_return_alone_gives_the_same_verdict(form, levels) -> None:
+    """Scope notes come from validation itself, so `check` and `consolidate` agree."""
+    city = levels["city"]
+    inbox = Path(city.submissions[0].source).parent
+    subs, _ = check_files(discover(inbox), form, levels["city_registry"])
+    alone = {s.file: (s.status, [(p.severity, p.message) for p in s.problems]) for s in subs}
+    together = {
+        s.file: (s.status, [(p.severity, p.message) for p in s.problems]) for s in city.submissions
+    }
+    assert alone == together
+    assert any(note for _, problems in alone.values() for _, note in problems if SCOPE_NOTE in note)
