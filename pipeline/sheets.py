@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from .compare import NEEDS_EXPLANATION, Comparison
 from .consolidate import Total
+from .layout import row_height
 from .reconcile import Check
 from .remind import Reminder
 from .rollup import CutColumn
@@ -15,6 +16,7 @@ from .template import print_setup
 from .write import SheetExtra
 
 HEADER_ROW = 3  # 汇总's header row
+MESSAGE_WIDTH = 80  # the 催报 message column
 
 
 def comparison_columns(comparison: Comparison) -> SheetExtra:
@@ -159,9 +161,11 @@ def remind_sheet(found: list[Reminder]) -> SheetExtra:
             ws.write_string(row, 6, item.unit.contact, top)
             ws.write_string(row, 7, item.unit.phone, top)
             ws.write_string(row, 8, item.message, wrap)
-            ws.set_row(row, 15 * (len(item.message) // 38 + 1))
+            height = row_height((item.message, MESSAGE_WIDTH))
+            if height:
+                ws.set_row(row, height)
         ws.freeze_panes(4, 2)
-        for col, width in enumerate([10, 28, 22, 12, 28, 8, 10, 14, 80]):
+        for col, width in enumerate([10, 28, 22, 12, 28, 8, 10, 14, MESSAGE_WIDTH]):
             ws.set_column(col, col, width)
         print_setup(ws)
 
