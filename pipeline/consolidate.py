@@ -33,6 +33,13 @@ class Consolidation:
     subtotals: dict[str, dict[str, Total]]  # parent code -> code -> Total (over its subtree)
     ledgers: dict[str, pd.DataFrame] = field(default_factory=dict)
 
+    def number(self, code: str) -> int | None:
+        """An indicator's total as a whole number, None when it has no numeric total."""
+        total = self.totals.get(code)
+        if total is None or not isinstance(total.value, int | float):
+            return None
+        return int(total.value)
+
 
 # Which file counts for each unit
 

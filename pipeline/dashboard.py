@@ -97,5 +97,4 @@ def top_units(result: Consolidation, registry: Registry, limit: int = TOP_UNITS)
 
 
 def _total(result: Consolidation, code: str) -> int:
-    value = result.totals[code].value if code in result.totals else None
-    return int(value) if isinstance(value, int | float) else 0
+    return result.number(code) or 0

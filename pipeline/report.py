@@ -83,10 +83,7 @@ class Facts:
         self._positions = {ind.code: n for n, ind in enumerate(form.indicators)}
 
     def value(self, code: str) -> int | None:
-        total = self.result.totals.get(code)
-        return (
-            int(total.value) if total is not None and isinstance(total.value, int | float) else None
-        )
+        return self.result.number(code)
 
     def own(self, code: str) -> object:
         """The office's own (本级) value of a text or yes/no indicator; never a pii field."""
