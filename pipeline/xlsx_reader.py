@@ -368,6 +368,8 @@ class _Plan:
 
     def __post_init__(self) -> None:
         self.places = set(self.named.values())
+        # Made once per layout (layouts are cached), not once per return.
+        self.named_pattern = _named_cells({ref.rstrip("0123456789") for ref in self.named})
 
     def row_needed(self, row: int) -> bool:
         return row in self.rows or any(row >= top for top, _, _ in self.areas)
@@ -476,12 +478,10 @@ _UNADDRESSED_CELL = re.compile(rb'<c(?:>|/|\s(?!r="))')
 _PREFIXED_CELL = re.compile(rb"<[A-Za-z_][\w.-]*:c[\s>/]")
 
 
-@functools.lru_cache(maxsize=64)
-def _named_cells(refs: tuple[str, ...]) -> re.Pattern:
+def _named_cells(columns: set[str]) -> re.Pattern:
     """Cells in the columns of the named cells only (the caller keeps the named ones): a
     statistics sheet's figures share one column, so most of its cells are never matched."""
-    columns = sorted({ref.rstrip("0123456789") for ref in refs})
-    alternatives = "|".join(re.escape(letters) for letters in columns) or "(?!)"
+    alternatives = "|".join(re.escape(letters) for letters in sorted(columns)) or "(?!)"
     return re.compile(
         rb'<c r="(' + alternatives.encode() + rb')(\d+)"([^>]*?)(?:/>|>(.*?)</c>)', re.S
     )
@@ -502,7 +502,7 @@ def _scan_cells(
     named = plan.named if plan is not None else {}
     tables = plan is None or bool(plan.areas)
     # A sheet without tables: match only its named cells (same pattern for every return).
-    pattern = _CELL if tables else _named_cells(tuple(sorted(named)))
+    pattern = _CELL if tables else plan.named_pattern  # type: ignore[union-attr]
     count = 0 if tables else data.count(b"<c ")
     for number, match in enumerate(pattern.finditer(data), start=1):
         if tables:
