@@ -42,6 +42,7 @@ from .layout import row_height
 from .outfiles import atomic_output
 from .problems import SEVERITY_LABEL, Problem, Severity
 from .submission import Submission
+from .xml_guard import XmlRefused, refuse_dtd
 
 MAIN_NS = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
 REL_NS = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
@@ -125,7 +126,15 @@ class _Package:
             for info in infos:
                 if not _PLAIN_PART.fullmatch(info.filename) or info.flag_bits & 1:
                     raise _NotPlain(info.filename)
-            return cls(infos, {i.filename: zf.read(i) for i in infos})
+            data = {i.filename: zf.read(i) for i in infos}
+        for name, content in data.items():
+            if name.endswith((".xml", ".rels")):
+                # Parts are copied as they are: none may carry a DTD into our output.
+                try:
+                    refuse_dtd(content)
+                except XmlRefused as exc:
+                    raise _NotPlain(name) from exc
+        return cls(infos, data)
 
     def text(self, name: str) -> str:
         text = self.data[name].decode("utf-8")

@@ -1,23 +1,22 @@
-"""Read the cells a form needs from an .xlsx: a guarded, streaming reader of the OOXML parts.
+"""Read the cells a form needs from an .xlsx: a guarded reader of the OOXML parts.
 
 Why not openpyxl here: it does not say when a formula has no cached value (it reads as a
 blank), it trusts <dimension>, and it costs 15–20 ms per small workbook. This reader inspects
 the zip before any XML is parsed (member count, paths, methods, sizes, compression ratio),
-parses XML with no DTDs and no entities, reads each sheet, reads only the
-named cells and table areas (everything, bounded, when the names are lost), and enforces the
-limits of limits.py while inflating.
+refuses any DTD or entity declaration at the parser (xml_guard.py, in every encoding), reads
+each sheet, reads only the named cells and table areas (everything, bounded, when the names
+are lost), and enforces the limits of limits.py while inflating.
 
-XML is parsed by the standard library's C parser after a guard that refuses any DTD or entity
-declaration (they never occur in a real workbook, and without them no entity can expand or
-reach outside): the same protection as defusedxml, which here would cost a pure-Python
-callback per element (3x slower).
+Every part is parsed by the standard library's C parser (expat), so the reader follows XML
+itself: namespaces by URI whatever their prefix (`<x:c>`), line ends normalised, character
+references, CDATA, UTF-16 parts. One decoder (`_decode`) turns a cell's type, style and text
+into a value; tests/test_reader_differential.py compares it cell by cell with openpyxl.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import functools
-import html
 import io
 import posixpath
 import re
@@ -30,6 +29,7 @@ from xml.etree import ElementTree
 from . import limits
 from .extract import WorkbookData, column_letters, column_number
 from .submission import ErrorValue, NoCachedValue
+from .xml_guard import XmlRefused, refuse_dtd
 
 BUILTIN_DATE_FORMATS = (
     set(range(14, 23)) | set(range(27, 37)) | set(range(45, 48)) | set(range(50, 59))
@@ -37,7 +37,11 @@ BUILTIN_DATE_FORMATS = (
 _DATE_CODE = re.compile(r"[ymdhs]", re.IGNORECASE)
 _CODE_NOISE = re.compile(r'"[^"]*"|\[[^\]]*\]|\\.|_.|\*.')
 _CELL_REF = re.compile(r"^\$?([A-Z]{1,3})\$?(\d+)$")
+# Serials from 61 on count from 1899-12-30: Excel keeps Lotus 1-2-3's 29 February 1900
+# (serial 60), so serials 1-59 count from one day later (1 is 1900-01-01). Serial 60 itself
+# reads as 1900-02-28, as openpyxl and pandas read it.
 EPOCH_1900 = dt.datetime(1899, 12, 30)
+EPOCH_1900_BEFORE_MARCH = dt.datetime(1899, 12, 31)
 EPOCH_1904 = dt.datetime(1904, 1, 1)
 REL_OFFICE = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
 
@@ -237,42 +241,11 @@ def _relationships(zf: zipfile.ZipFile, part: str) -> dict[str, tuple[str, str]]
     return found
 
 
-def _shared_strings(zf: zipfile.ZipFile, part: str | None):
+def _shared_strings(zf: zipfile.ZipFile, part: str | None) -> list[str]:
     if not part or not _has(zf, part):
         return []
-    data = _xml(zf, part).getvalue()
-    items = data.split(b"<si")[1:]  # bytes.split is C speed: no regex over the whole part
-    if FAST_PATH and b"<![CDATA[" not in data and all(i[:1] in (b">", b"/") for i in items):
-        return _LazyStrings(items)
-    return [_text_of(item) for item in ElementTree.fromstring(data)]
-
-
-class _LazyStrings:
-    """Shared strings decoded only when a wanted cell uses them: a template carries the whole
-    registry in its dropdown lists, thousands of strings no check ever reads."""
-
-    def __init__(self, items: list[bytes]):
-        self.items, self.cache = items, {}
-
-    def __len__(self) -> int:
-        return len(self.items)
-
-    def __getitem__(self, index: int) -> str:
-        if index not in self.cache:
-            raw = self.items[index]
-            item = b"" if raw.startswith(b"/>") else raw[1:].split(b"</si>", 1)[0]
-            # Labels and choices recur in every return: decoded once per worker.
-            text = _COMMON_STRINGS.get(item)
-            if text is None:
-                runs = _T.finditer(_PHONETIC.sub(b"", item))
-                text = "".join(_text(t.group(1) or b"") for t in runs)[: limits.MAX_TEXT_CHARS]
-                if len(item) < 256 and len(_COMMON_STRINGS) < 8192:
-                    _COMMON_STRINGS[item] = text
-            self.cache[index] = text
-        return self.cache[index]
-
-
-_COMMON_STRINGS: dict[bytes, str] = {}
+    root = ElementTree.parse(_xml(zf, part)).getroot()
+    return [_text_of(item) for item in root if _local(item.tag) == "si"]
 
 
 def _text_of(el) -> str:
@@ -354,10 +327,6 @@ def _area(ref: str) -> tuple[int, int, int, int] | None:
     return min(r1, r2), min(c1, c2), max(r1, r2), max(c1, c2)
 
 
-# Column letters as they appear in cell references (bytes) -> column number, A to ZZ.
-_COLUMN_NUMBERS = {column_letters(n).encode(): n for n in range(1, 26 * 27 + 1)}
-
-
 @dataclass
 class _Plan:
     """Which cells of a sheet to read: named cells (by their A1 text) and table areas."""
@@ -368,8 +337,6 @@ class _Plan:
 
     def __post_init__(self) -> None:
         self.places = set(self.named.values())
-        # Made once per layout (layouts are cached), not once per return.
-        self.named_pattern = _named_cells({ref.rstrip("0123456789") for ref in self.named})
 
     def row_needed(self, row: int) -> bool:
         return row in self.rows or any(row >= top for top, _, _ in self.areas)
@@ -416,14 +383,6 @@ def _sheet_cells(
     parts: _Parts, part: str, plan: _Plan | None, budget: list[int]
 ) -> dict[tuple[int, int], object]:
     data = _xml(parts.zf, part).getvalue()
-    if FAST_PATH and _plain_cells(data):
-        return _scan_cells(data, parts, plan, budget)
-    return _tree_cells(data, parts, plan, budget)
-
-
-def _tree_cells(
-    data: bytes, parts: _Parts, plan: _Plan | None, budget: list[int]
-) -> dict[tuple[int, int], object]:
     cells: dict[tuple[int, int], object] = {}
     row_number = 0
     for el in _sheet_data(data):
@@ -461,104 +420,6 @@ def _check_row(row: int) -> None:
         raise ReadError(f"工作表行数过多（超过 {limits.MAX_ROWS_READ} 行），不是正常的报表")
 
 
-# The fast path: a sheet written the usual way (every cell addressed, no namespace prefix, no
-# CDATA) is scanned with regular expressions instead of building a tree: 3-4x faster. Any
-# other shape goes through ElementTree; a test checks that both give the same cells.
-
-FAST_PATH = True
-_CELL = re.compile(rb'<c r="([A-Z]{1,3})(\d+)"([^>]*?)(?:/>|>(.*?)</c>)', re.S)
-_ATTR_T = re.compile(rb'\st="([a-zA-Z]+)"')
-_ATTR_S = re.compile(rb'\ss="(\d+)"')
-_V = re.compile(rb"<v>([^<]*)</v>")
-_F = re.compile(rb"<f\b[^>]*?(?:/>|>([^<]*)</f>)")
-_T = re.compile(rb"<t\b[^>]*?(?:/>|>([^<]*)</t>)")
-_PHONETIC = re.compile(rb"<rPh\b.*?</rPh>", re.S)
-# A cell element whose first attribute is not r="...": the scan below would miss it.
-_UNADDRESSED_CELL = re.compile(rb'<c(?:>|/|\s(?!r="))')
-_PREFIXED_CELL = re.compile(rb"<[A-Za-z_][\w.-]*:c[\s>/]")
-
-
-def _named_cells(columns: set[str]) -> re.Pattern:
-    """Cells in the columns of the named cells only (the caller keeps the named ones): a
-    statistics sheet's figures share one column, so most of its cells are never matched."""
-    alternatives = "|".join(re.escape(letters) for letters in sorted(columns)) or "(?!)"
-    return re.compile(
-        rb'<c r="(' + alternatives.encode() + rb')(\d+)"([^>]*?)(?:/>|>(.*?)</c>)', re.S
-    )
-
-
-def _plain_cells(data: bytes) -> bool:
-    return (
-        not _UNADDRESSED_CELL.search(data)
-        and b"<![CDATA[" not in data
-        and not (b":c" in data and _PREFIXED_CELL.search(data))
-    )
-
-
-def _scan_cells(
-    data: bytes, parts: _Parts, plan: _Plan | None, budget: list[int]
-) -> dict[tuple[int, int], object]:
-    cells: dict[tuple[int, int], object] = {}
-    named = plan.named if plan is not None else {}
-    tables = plan is None or bool(plan.areas)
-    # A sheet without tables: match only its named cells (same pattern for every return).
-    pattern = _CELL if tables else plan.named_pattern  # type: ignore[union-attr]
-    count = 0 if tables else data.count(b"<c ")
-    for number, match in enumerate(pattern.finditer(data), start=1):
-        if tables:
-            count = number
-        if count > budget[0]:
-            raise ReadError("单元格数量过多，不是正常的报表")
-        letters, row_text, attrs, body = match.groups()
-        row = int(row_text)
-        _check_row(row)
-        place = named.get((letters + row_text).decode()) if named else None
-        if place is None:
-            if not tables:
-                continue
-            col = _COLUMN_NUMBERS.get(letters) or column_number(letters.decode())
-            place = (row, col)
-            if plan is not None and not (place in plan.places or plan.in_table(row, col)):
-                continue
-        value = _scanned_value(attrs, body, parts)
-        if value is not None:
-            cells[place] = value
-    budget[0] -= count
-    return cells
-
-
-def _scanned_value(attrs: bytes, body: bytes | None, parts: _Parts) -> object:
-    if not body:
-        return None
-    kind = _ATTR_T.search(attrs) if b"t=" in attrs else None
-    # The style matters only for a number (is it a date?).
-    numeric = kind is None or kind.group(1) == b"n"
-    style = _ATTR_S.search(attrs) if numeric and parts.date_styles else None
-    if body[:3] == b"<v>" and body[-4:] == b"</v>" and b"<" not in body[3:-4]:
-        value, formula, inline = _text(body[3:-4]), None, None  # most cells: a plain value
-    else:
-        found = _V.search(body)
-        value = _text(found.group(1)) if found else None
-        formula = _F.search(body) if b"<f" in body else None
-        inline = None
-        if b"<is>" in body:
-            runs = _T.finditer(_PHONETIC.sub(b"", body))
-            inline = "".join(_text(t.group(1) or b"") for t in runs)
-    return _decode(
-        kind.group(1).decode() if kind else "n",
-        int(style.group(1)) if style else 0,
-        value,
-        None if formula is None else _text(formula.group(1) or b""),
-        inline,
-        parts,
-    )
-
-
-def _text(raw: bytes) -> str:
-    text = raw.decode("utf-8")
-    return html.unescape(text) if "&" in text else text
-
-
 def _element_value(el, parts: _Parts) -> object:
     value = formula = inline = None
     for child in el:
@@ -594,14 +455,20 @@ def _decode(
     if kind == "d":
         return _iso_date(text)
     number = float(text) if any(ch in text for ch in ".eE") else int(text)
-    if style in parts.date_styles:
-        epoch = EPOCH_1904 if parts.date1904 else EPOCH_1900
-        try:
-            moment = epoch + dt.timedelta(days=number)
-        except OverflowError:
-            return number
-        return moment.date() if moment.time() == dt.time() else moment
-    return number
+    return _serial_date(number, parts.date1904) if style in parts.date_styles else number
+
+
+def _serial_date(serial: int | float, date1904: bool) -> object:
+    """A date (or date and time, to the millisecond as Excel keeps it) from a serial."""
+    if date1904:
+        epoch = EPOCH_1904
+    else:
+        epoch = EPOCH_1900_BEFORE_MARCH if 0 < serial < 60 else EPOCH_1900
+    try:
+        moment = epoch + dt.timedelta(milliseconds=round(serial * 86_400_000))
+    except OverflowError:
+        return serial
+    return moment.date() if moment.time() == dt.time() else moment
 
 
 def _iso_date(text: str) -> object:
@@ -618,8 +485,12 @@ def _xml(zf: zipfile.ZipFile, part: str) -> io.BytesIO:
     """A part's bytes, inflated under the size cap, refused if it declares a DTD or entities."""
     with _CappedReader(zf.open(part), limits.MAX_MEMBER_BYTES) as handle:
         data = b"".join(iter(lambda: handle.read(1 << 16), b""))
-    if b"<!DOCTYPE" in data or b"<!ENTITY" in data or b"<!doctype" in data:
-        raise ReadError("文件包含不允许的 XML 声明（DTD/实体），疑似恶意文件，已拒绝读取")
+    try:
+        refuse_dtd(data)
+    except XmlRefused as exc:
+        raise ReadError(
+            "文件包含不允许的 XML 声明（DTD/实体）或格式错误，疑似恶意文件，已拒绝读取"
+        ) from exc
     return io.BytesIO(data)
 
 

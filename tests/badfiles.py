@@ -81,6 +81,32 @@ def external_entity(path: Path) -> Path:
     return tiny_xlsx(path, sheet_xml(""), workbook=workbook.replace(b'name="S"', b'name="&xxe;"'))
 
 
+def utf16_entity(path: Path, codec: str = "utf-16") -> Path:
+    """An internal entity in a UTF-16 workbook.xml, expanded into the sheet name if parsed
+    naively (a byte search for ASCII `<!DOCTYPE` does not see it)."""
+    text = WORKBOOK.decode().replace('encoding="UTF-8"', 'encoding="UTF-16"')
+    text = text.replace("<workbook", '<!DOCTYPE x [<!ENTITY e "EXPANDED">]><workbook', 1)
+    return tiny_xlsx(
+        path, sheet_xml(""), workbook=text.replace('name="S"', 'name="&e;"').encode(codec)
+    )
+
+
+def utf16_external_entity(path: Path) -> Path:
+    """An external entity in a UTF-16 (big-endian, no byte order mark) shared strings part."""
+    strings = (
+        '<?xml version="1.0" encoding="UTF-16BE"?>'
+        '<!DOCTYPE sst [<!ENTITY x SYSTEM "file:///etc/hostname">]>'
+        '<sst xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"><si><t>&x;</t></si></sst>'
+    ).encode("utf-16-be")
+    rels = WORKBOOK_RELS.replace(
+        b"</Relationships>",
+        b'<Relationship Id="rId2" Type="http://schemas.openxmlformats.org/officeDocument/2006/'
+        b'relationships/sharedStrings" Target="sharedStrings.xml"/></Relationships>',
+    )
+    sheet = sheet_xml('<row r="1"><c r="A1" t="s"><v>0</v></c></row>')
+    return tiny_xlsx(path, sheet, rels=rels, extra={"xl/sharedStrings.xml": strings})
+
+
 def traversal(path: Path) -> Path:
     return tiny_xlsx(path, sheet_xml(""), extra={"../../evil.txt": b"x"})
 

@@ -170,38 +170,3 @@ def test_lost_names_fall_back_to_the_template_layout(form, registry, template, t
         }  # noqa: E731
 
     assert strip(a) == strip(b)
-
-
-def test_fast_scan_and_tree_parse_agree(form, registry, template, tmp_path, monkeypatch) -> None:
-    """The regex scan of plain sheets and the ElementTree parse give the same cells, on files
-    from openpyxl, LibreOffice-like shapes, the XML filler and hand-made edge cases."""
-    from pipeline import xlsx_reader
-    from pipeline.fastfill import FastFiller
-    from pipeline.fill import fill_return
-    from pipeline.sample import sample_return
-
-    s = sample_return(form, registry, registry.by_code("LJ000"), seed=61, max_rows=6)
-    s.values["DEC_KEY_TASKS"] = "A&B <甲> “乙”"
-    files = [
-        fill_return(form, template, tmp_path / "openpyxl.xlsx", s.values, s.ledgers),
-        FastFiller(template, form).write(tmp_path / "fast.xlsx", s.values, s.ledgers),
-    ]
-    names = {i.code for i in form.indicators} | {"FORM_ID", "FORM_VERSION"}
-    tables = {lg.id for lg in form.ledgers}
-    hand = {
-        f"N_{c}" for c in ["A1", "B1", "C1", "D1", "E1", "F1", "G1", "H1", "I1", "A2", "B2", "C2"]
-    }
-    for path in files:
-        fast = read_xlsx(str(path), names, tables)
-        monkeypatch.setattr(xlsx_reader, "FAST_PATH", False)
-        slow = read_xlsx(str(path), names, tables)
-        monkeypatch.setattr(xlsx_reader, "FAST_PATH", True)
-        assert fast.cells == slow.cells and sum(len(c) for c in fast.cells.values()) > 200, (
-            path.name
-        )
-    sheet = badfiles.sheet_xml(CELLS.replace("<row><c><v>7</v></c><c><v>8</v></c></row>", ""))
-    path = badfiles.tiny_xlsx(tmp_path / "hand.xlsx", sheet, workbook=workbook(False),
-                              extra={"xl/styles.xml": STYLES, "xl/sharedStrings.xml": STRINGS}, rels=RELS)  # fmt: skip
-    fast = read_xlsx(str(path), {"FORM_ID"} | hand, set())
-    monkeypatch.setattr(xlsx_reader, "FAST_PATH", False)
-    assert read_xlsx(str(path), {"FORM_ID"} | hand, set()).cells == fast.cells
