@@ -20,6 +20,7 @@ from openpyxl.worksheet.formula import ArrayFormula, DataTableFormula
 from openpyxl.worksheet.hyperlink import Hyperlink
 
 from .definition import Form
+from .filenames import GBK_MARK, output_file_name
 from .layout import row_height
 from .outfiles import atomic_output
 from .problems import SEVERITY_LABEL, Problem, Severity
@@ -27,6 +28,7 @@ from .sniff import sniff
 from .submission import Submission
 
 FEEDBACK_FOLDER = "反馈"
+FEEDBACK_SUFFIX = "_审核意见.xlsx"
 FEEDBACK_SHEET = "审核意见"
 FILL = {
     Severity.ERROR: PatternFill("solid", fgColor="FFC7CE"),
@@ -47,14 +49,17 @@ def xml_is_guarded() -> bool:
 
 
 def feedback_name(sub: Submission) -> str:
-    who = (
-        f"{sub.unit_code}_{sub.unit_name}" if sub.unit_code else f"未识别单位_{Path(sub.file).stem}"
-    )
-    return f"{who}_审核意见.xlsx"
+    """Named after the unit, or the unit's file when the unit is not known: valid UTF-8 and
+    legal on Windows whatever that file was called (a GBK name, a newline, 300 bytes...)."""
+    if sub.unit_code:
+        who = f"{sub.unit_code}_{sub.unit_name}"
+    else:
+        who = f"未识别单位_{Path(sub.file.removesuffix(GBK_MARK)).stem}"
+    return output_file_name(who, FEEDBACK_SUFFIX)
 
 
 def feedback_path(outdir: Path, sub: Submission) -> Path:
-    return outdir / FEEDBACK_FOLDER / _safe_file_name(feedback_name(sub))
+    return outdir / FEEDBACK_FOLDER / feedback_name(sub)
 
 
 def staged_path(outdir: Path, sha256: str) -> Path:
@@ -220,7 +225,3 @@ def _text(cell, value: str):
     cell.value = value
     cell.data_type = "s"
     return cell
-
-
-def _safe_file_name(name: str) -> str:
-    return "".join("_" if ch in '\\/:*?"<>|' or ord(ch) < 32 else ch for ch in name)
