@@ -1,11 +1,12 @@
 """Each file's checked result, kept between runs: a re-run after one unit resubmits reads only
 that file.
 
-A result is keyed by the file's sha256 and name, the definition, the registry and the code
-that reads and checks (a fingerprint of those sources), so a change to any of them starts
-afresh. The cache lives in OUTDIR/.cache, written by the pipeline only; a damaged entry is
-ignored. It stores what a worker returns (the Submission), before anything that depends on the
-other files (duplicates, roll-up scope) is decided, and the feedback workbook once made.
+A result is keyed by the file's sha256 and exact name (its bytes, whatever their encoding), the
+definition, the registry and the code that reads and checks (a fingerprint of those sources),
+so a change to any of them starts afresh. The cache lives in OUTDIR/.cache, written by the
+pipeline only; a damaged entry is ignored. It stores what a worker returns (the Submission),
+before anything that depends on the other files (duplicates, roll-up scope) is decided, and the
+feedback workbook once made.
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ CACHE_FOLDER = ".cache"
 # The modules whose code decides what a file's result is.
 RESULT_MODULES = (
     "definition", "extract", "intake", "normalize", "problems", "rules", "sniff", "submission",
-    "validate", "xls_reader", "xlsx_reader", "feedback", "feedback_xml", "limits",
+    "validate", "xls_reader", "xlsx_reader", "feedback", "feedback_xml", "limits", "filenames",
 )  # fmt: skip
 
 
@@ -45,11 +46,15 @@ class ResultCache:
         with os.scandir(self.folder) as entries:
             self.present = {entry.name for entry in entries}
 
-    def _key(self, name: str, sha256: str) -> str:
-        return hashlib.sha256(f"{self.fingerprint}\0{sha256}\0{name}".encode()).hexdigest()
+    def _key(self, source: str | Path, sha256: str) -> str:
+        """From the exact bytes of the file's name: a GBK name has no str.encode(), and two
+        names shown alike must not share a result."""
+        name = os.fsencode(Path(source).name)
+        return hashlib.sha256(f"{self.fingerprint}\0{sha256}\0".encode() + name).hexdigest()
 
-    def load(self, name: str, sha256: str, staged_feedback: Path) -> Submission | None:
-        key = self._key(name, sha256)
+    def load(self, source: str | Path, sha256: str, staged_feedback: Path) -> Submission | None:
+        """The stored result for the file at `source` (its exact path) with this content."""
+        key = self._key(source, sha256)
         path = self.folder / f"{key}.pickle"
         if path.name not in self.present:
             return None
@@ -66,16 +71,16 @@ class ResultCache:
         return sub
 
     def store(self, sub: Submission) -> None:
-        if not sub.sha256:
+        if not sub.sha256 or not sub.source:
             return
-        key = self._key(sub.file, sub.sha256)
+        key = self._key(sub.source, sub.sha256)
         temporary = self.folder / f".{key}.tmp"
         temporary.write_bytes(pickle.dumps(sub, protocol=pickle.HIGHEST_PROTOCOL))
         temporary.replace(self.folder / f"{key}.pickle")
 
     def store_feedback(self, sub: Submission, staged_feedback: Path) -> None:
         """The feedback workbook is made after the result is stored (it needs the status)."""
-        if sub.sha256 and staged_feedback.exists():
+        if sub.sha256 and sub.source and staged_feedback.exists():
             shutil.copyfile(
-                staged_feedback, self.folder / f"{self._key(sub.file, sub.sha256)}.xlsx"
+                staged_feedback, self.folder / f"{self._key(sub.source, sub.sha256)}.xlsx"
             )

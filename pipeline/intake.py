@@ -3,6 +3,9 @@
 Listing uses os.scandir and lstat only: symlinks, folders, FIFOs and devices are reported,
 never opened (every reader blocks forever on a FIFO named x.xlsx). What a file is comes from
 its content, not its name. Inputs are opened read-only and never modified.
+
+An entry has two names: `path`, exact (whatever its bytes), for the disk only; and `name`,
+the display name (filenames.py) that every output shows.
 """
 
 from __future__ import annotations
@@ -16,6 +19,7 @@ from pathlib import Path
 from . import limits
 from .definition import Form
 from .extract import extract
+from .filenames import display_name
 from .problems import make_problem
 from .sniff import sniff
 from .submission import RawSubmission
@@ -29,8 +33,8 @@ SYSTEM_FILES = {"thumbs.db", "desktop.ini", ".ds_store"}
 class Entry:
     """One entry of the inbox: a file to read, or one skipped with a reason."""
 
-    name: str
-    path: Path
+    name: str  # shown to people: valid Unicode, one line (filenames.display_name)
+    path: Path  # exact, for disk operations only; never written to an output
     readable: bool
     reason: str = ""  # why it is skipped (ignored) or cannot be read (rejected)
     rejected: bool = False
@@ -42,7 +46,7 @@ def discover(inbox: Path) -> list[Entry]:
     """Every entry of the inbox, sorted by name; nothing is followed or opened."""
     with os.scandir(inbox) as scan:
         entries = [classify(Path(item.path), item.stat(follow_symlinks=False)) for item in scan]
-    return sorted(entries, key=lambda e: e.name)
+    return sorted(entries, key=lambda e: (e.name, os.fsencode(e.path.name)))
 
 
 def entries_for(paths: list[Path]) -> list[Entry]:
@@ -55,8 +59,8 @@ def entries_for(paths: list[Path]) -> list[Entry]:
 
 
 def classify(path: Path, info: os.stat_result) -> Entry:
-    name = path.name
-    mode, lower = info.st_mode, name.lower()
+    name = display_name(path.name)
+    mode, lower = info.st_mode, path.name.lower()
     facts = {"size": info.st_size, "mtime": info.st_mtime}
     if stat.S_ISLNK(mode):
         return Entry(name, path, False, "快捷方式（符号链接），不读取", **facts)
@@ -66,7 +70,7 @@ def classify(path: Path, info: os.stat_result) -> Entry:
         return Entry(name, path, False, "不是普通文件（设备、管道等），不读取", **facts)
     if lower.startswith("~$") or lower.startswith(".~lock."):
         return Entry(name, path, False, "Excel/WPS 打开文件时产生的临时锁定文件", **facts)
-    if lower in SYSTEM_FILES or name.startswith("."):
+    if lower in SYSTEM_FILES or path.name.startswith("."):
         return Entry(name, path, False, "系统或隐藏文件", **facts)
     if info.st_size == 0:
         return Entry(
@@ -89,8 +93,9 @@ def file_sha256(path: Path) -> str:
 
 
 def read_return(path: Path, form: Form, sha256: str, mtime: float) -> RawSubmission:
-    """Everything the form needs from one file, or a file-level problem saying why not."""
-    raw = RawSubmission(file=path.name, sha256=sha256, mtime=mtime)
+    """Everything the form needs from one file, or a file-level problem saying why not.
+    The submission names the file by its display name (as its inbox entry does)."""
+    raw = RawSubmission(file=display_name(path.name), sha256=sha256, mtime=mtime)
     kind = sniff(str(path))
     if not kind.format:
         raw.problems.append(make_problem("FILE_WRONG_FORMAT", reason=kind.reason))

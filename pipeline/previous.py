@@ -14,6 +14,7 @@ import openpyxl
 from openpyxl.utils.exceptions import InvalidFileException
 
 from .compare import CompareError, PreviousPeriod
+from .filenames import display_name
 
 SUMMARY_SHEET = "汇总"
 ABOUT_SHEET = "说明"
@@ -21,25 +22,27 @@ HEADER_ROWS = 10  # the header row is near the top
 
 
 def read_previous(path: Path) -> PreviousPeriod:
+    """The earlier workbook, named by its display name (it reaches 汇总's note and messages)."""
+    name = display_name(path.name)
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             workbook = openpyxl.load_workbook(path, read_only=True, data_only=True)
     except (OSError, InvalidFileException, zipfile.BadZipFile, KeyError, ValueError) as exc:
-        raise CompareError(f"无法读取上期汇总表“{path.name}”：{type(exc).__name__}") from None
+        raise CompareError(f"无法读取上期汇总表“{name}”：{type(exc).__name__}") from None
     try:
         if SUMMARY_SHEET not in workbook.sheetnames or ABOUT_SHEET not in workbook.sheetnames:
-            raise CompareError(f"“{path.name}”不是本工具生成的汇总表（缺少“汇总”或“说明”工作表）")
+            raise CompareError(f"“{name}”不是本工具生成的汇总表（缺少“汇总”或“说明”工作表）")
         about = {
             str(row[0]): str(row[1] or "")
             for row in workbook[ABOUT_SHEET].iter_rows(max_col=2, values_only=True)
             if row and row[0]
         }
-        totals, labels = _summary(workbook[SUMMARY_SHEET], path.name)
+        totals, labels = _summary(workbook[SUMMARY_SHEET], name)
     finally:
         workbook.close()
     return PreviousPeriod(
-        file=path.name,
+        file=name,
         form_id=about.get("表样标识", ""),
         version=about.get("表样版本", ""),
         period=about.get("报告期", "").split("（")[0],

@@ -19,6 +19,7 @@ from .cache import ResultCache, fingerprint
 from .consolidate import Consolidation, accepted, consolidate, settle_duplicates
 from .definition import Form, Registry, as_json
 from .feedback import FEEDBACK_FOLDER, feedback_path, staged_path, wants_feedback
+from .filenames import display_name, is_exact, name_bytes_hex
 from .intake import Entry, discover, file_sha256
 from .outfiles import atomic_output
 from .outputs import (
@@ -120,7 +121,8 @@ def read_entries(
     progress: Progress | None = None,
     cache: ResultCache | None = None,
 ) -> list[Submission]:
-    """A Submission for every entry, read and checked by the workers (or from the cache)."""
+    """A Submission for every entry, read and checked by the workers (or from the cache).
+    Each keeps its entry's exact path as `source`: two names shown alike are never mixed up."""
     progress = progress or NoProgress()
     submissions: list[Submission] = []
     jobs = []
@@ -138,11 +140,11 @@ def read_entries(
     if cache is not None:
         remaining = []
         for entry, sha256 in jobs:
-            sub = cache.load(entry.name, sha256, staged_path(cache.outdir, sha256))
+            sub = cache.load(entry.path, sha256, staged_path(cache.outdir, sha256))
             if sub is None:
                 remaining.append((entry, sha256))
             else:
-                sub.mtime = entry.mtime
+                sub.mtime, sub.source = entry.mtime, str(entry.path)
                 submissions.append(sub.compact())
         jobs = remaining
     progress.start(len(jobs))
@@ -150,14 +152,12 @@ def read_entries(
         for entry, sub in workers.check(jobs, progress.advance):
             if not unchanged(entry):
                 sub = failed(sub.file, sub.sha256, sub.mtime, STILL_WRITING, transient=True)
-            elif cache is not None and not sub.transient:
+            sub.source = str(entry.path)
+            if cache is not None and not sub.transient:
                 cache.store(sub)
             submissions.append(sub.compact())
     finally:
         progress.finish()
-    paths = {entry.name: str(entry.path) for entry in found}
-    for sub in submissions:
-        sub.source = paths.get(sub.file, "")
     submissions.sort(key=lambda s: (s.file, s.source))
     settle_duplicates(submissions)
     return submissions
@@ -213,7 +213,8 @@ STILL_WRITING = "文件在读取期间发生了变化（可能仍在复制或保
 
 
 def _skipped(entry: Entry) -> Submission:
-    sub = Submission(file=entry.name, sha256="", mtime=entry.mtime, reason=entry.reason)
+    sub = Submission(file=entry.name, sha256="", mtime=entry.mtime, reason=entry.reason,
+                     source=str(entry.path))  # fmt: skip
     code = "FILE_WRONG_FORMAT" if entry.rejected else "FILE_IGNORED"
     sub.problems.append(make_problem(code, reason=entry.reason, file=entry.name))
     sub.status = Status.REJECTED if entry.rejected else Status.IGNORED
@@ -223,7 +224,7 @@ def _skipped(entry: Entry) -> Submission:
 def _duplicate(entry: Entry, sha256: str, first: str) -> Submission:
     reason = f"与文件“{first}”内容完全相同，只计一次"
     sub = Submission(file=entry.name, sha256=sha256, mtime=entry.mtime, reason=reason,
-                     status=Status.IGNORED)  # fmt: skip
+                     status=Status.IGNORED, source=str(entry.path))  # fmt: skip
     sub.problems.append(make_problem("FILE_DUPLICATE", other=first, file=entry.name))
     return sub
 
@@ -263,7 +264,7 @@ def run_consolidation(
             registry,
             result,
             submissions,
-            RunInfo(started=started, inbox=str(inbox), registry_file=registry_file),
+            RunInfo(started, inbox=display_name(inbox), registry_file=display_name(registry_file)),
             extras=sheet_extras(prepared),
         )
         workbook_seconds = time.perf_counter() - clock[2]
@@ -309,18 +310,28 @@ def finish_feedback(submissions: list[Submission], outdir: Path) -> list[Path]:
     """Give the staged feedback workbooks of the returns that count their final names (one
     per unit and file), and drop the rest (superseded, ignored)."""
     wanted = (Status.REJECTED, Status.ACCEPTED_WITH_WARNINGS)
-    named = []
+    named: list[Path] = []
     for sub in submissions:
         staged = staged_path(outdir, sub.sha256) if sub.sha256 else None
         if staged is None or not staged.exists():
             continue
         if sub.status in wanted:
-            final = feedback_path(outdir, sub)
+            final = _unused(feedback_path(outdir, sub), named)
             os.replace(staged, final)
             named.append(final)
     for leftover in (outdir / FEEDBACK_FOLDER).glob(".*.xlsx"):
         leftover.unlink()
     return sorted(named)
+
+
+def _unused(path: Path, taken: list[Path]) -> Path:
+    """`path`, or `name_2.xlsx`, `name_3.xlsx`... when this run already gave it to another
+    file: two unidentified returns named alike (a.xlsx and a.xls, or names shown alike)."""
+    candidate, number = path, 2
+    while candidate in taken:
+        candidate = path.with_name(f"{path.stem}_{number}{path.suffix}")
+        number += 1
+    return candidate
 
 
 def manifest_data(
@@ -336,23 +347,31 @@ def manifest_data(
         "form": {"id": form.id, "version": form.version, "title": form.title},
         "period": form.period.label,
         "generated_at": started.isoformat(),
-        "files": [
-            {
-                "name": s.file,
-                "sha256": s.sha256,
-                "unit": s.unit_code or None,
-                "status": s.status.value,
-                "errors": s.errors,
-                "warnings": s.warnings,
-                "reason": s.reason or None,
-            }
-            for s in submissions
-        ],
+        "files": [_manifest_file(s) for s in submissions],
         "missing_units": missing,
         "outputs": {"consolidated": workbook.name, "manifest": MANIFEST_NAME}
         | {key: path.name for key, path in (outputs or {}).items()}
         | {"feedback": [f"{p.parent.name}/{p.name}" for p in feedback]},
     }
+
+
+def _manifest_file(sub: Submission) -> dict:
+    """One file of the manifest. `name` is the display name; when that is not the name on
+    disk (not UTF-8, or with characters shown escaped), `name_bytes_hex` gives the exact
+    bytes of the name on disk."""
+    entry = {
+        "name": sub.file,
+        "sha256": sub.sha256,
+        "unit": sub.unit_code or None,
+        "status": sub.status.value,
+        "errors": sub.errors,
+        "warnings": sub.warnings,
+        "reason": sub.reason or None,
+    }
+    on_disk = Path(sub.source).name if sub.source else ""
+    if on_disk and not is_exact(on_disk):
+        entry["name_bytes_hex"] = name_bytes_hex(on_disk)
+    return entry
 
 
 def write_manifest(

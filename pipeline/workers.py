@@ -22,6 +22,7 @@ from pebble import ProcessExpired, ProcessPool
 from . import limits
 from .definition import Form, Registry
 from .feedback import write_feedback
+from .filenames import display_name
 from .intake import Entry, read_return
 from .outputs import RollupOrder, fill_rollup
 from .problems import make_problem
@@ -73,7 +74,7 @@ def check_return(path: str, sha256: str, mtime: float) -> Submission:
         raw = read_return(Path(path), _form, sha256, mtime)
     except MemoryError:
         reason = "文件过大，读取时超出内存限制，不是正常的报表"
-        return failed(Path(path).name, sha256, mtime, reason)
+        return failed(display_name(Path(path).name), sha256, mtime, reason)
     read = time.perf_counter()
     sub = validate(raw, _form, _registry)
     sub.timing = (read - started, time.perf_counter() - read)
