@@ -6,7 +6,7 @@ INBOX ?= inbox
 OUT ?= output
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test consolidate check template spec share report bench lint format clean
+.PHONY: demo test consolidate check template units spec share report bench lint format clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -40,6 +40,11 @@ report: $(STAMP)
 ## 重新生成下发模板 input_templates/*.xlsx
 template: $(STAMP)
 	$(PY) -m pipeline template
+
+## 由 CSV 单位名单生成单位名单工作簿 input_templates/units.xlsx（make units FROM=单位名单.csv）
+units: $(STAMP)
+	@test -n "$(FROM)" || { echo "请指定现有的单位名单：make units FROM=单位名单.csv"; exit 2; }
+	$(PY) -m pipeline units --from "$(FROM)"
 
 spec: $(STAMP)
 	$(PY) -m pipeline spec

@@ -26,8 +26,10 @@ from pathlib import Path
 import pandas as pd
 
 from .consolidate import accepted, consolidate
-from .definition import Form, Registry, Unit, load_form, load_registry
+from .definition import Form, Registry, Unit, load_form
 from .fastfill import FastFiller
+from .registry_book import write_registry_book
+from .registry_file import load_registry
 from .run import read_inbox
 from .sample import sample_return
 from .template import write_template
@@ -53,10 +55,7 @@ def generate(form: Form, folder: Path, n: int, seed: int = 1) -> BenchData:
     inbox.mkdir(parents=True)
     units = _registry(n)
     registry = Registry(tuple(units))
-    units_path = folder / "units.csv"
-    lines = ["单位编码,单位名称,上级单位编码,联系人,联系电话"]
-    lines += [f"{u.code},{u.name},{u.parent},{u.contact},{u.phone}" for u in units]
-    units_path.write_text("\ufeff" + "\n".join(lines) + "\n", encoding="utf-8")
+    units_path = write_registry_book(registry, folder / "units.xlsx")
     template = write_template(form, registry, folder)
     filler = FastFiller(template, form)
     pool = [
@@ -116,10 +115,7 @@ def run_ours(form_path: Path, data: BenchData, out: Path) -> dict:
 def resubmit(form: Form, data: BenchData) -> None:
     """One unit sends a corrected return: same file name, different content."""
     first = sorted(data.inbox.iterdir())[1]
-    units = [
-        line.split(",") for line in data.units.read_text(encoding="utf-8-sig").splitlines()[1:]
-    ]
-    registry = Registry(tuple(Unit(*row) for row in units))
+    registry = load_registry(data.units)
     unit = next(u for u in registry.units if first.name.startswith(u.code + "_"))
     template = next(data.inbox.parent.glob("*.xlsx"))
     sample = sample_return(form, registry, unit, seed=424242, max_rows=4)

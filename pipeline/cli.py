@@ -11,25 +11,27 @@ import gc
 import json
 import os
 import sys
+import unicodedata
 from pathlib import Path
+from typing import NoReturn
 
 import click
 
 from .compare import CompareError, check_comparable
-from .definition import DefinitionError, Form, Registry, as_json, load_form, load_registry
+from .definition import DefinitionError, Form, Registry, as_json, load_form
 from .feedback import xml_is_guarded
-from .filenames import safe
 from .intake import entries_for
 from .outputs import OutputOptions
 from .previous import read_previous
 from .problems import SEVERITY_LABEL
+from .registry_file import load_registry
 from .rollup import max_level
 from .run import NoProgress, RunResult, check_files, finish_feedback, run_consolidation
 from .submission import STATUS_LABEL, Status
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_FORM = PROJECT_ROOT / "input_templates" / "form.yaml"
-DEFAULT_UNITS = PROJECT_ROOT / "input_templates" / "units.csv"
+DEFAULT_UNITS = PROJECT_ROOT / "input_templates" / "units.xlsx"
 EXIT_OK, EXIT_REJECTED, EXIT_USAGE, EXIT_BUG = 0, 3, 2, 1
 PROGRESS_THRESHOLD = 10  # files; fewer finish before a bar would be useful
 
@@ -61,7 +63,7 @@ def definition_options(command):
         type=click.Path(path_type=Path),
         default=DEFAULT_UNITS,
         show_default=True,
-        help="报送单位名单 (CSV)",
+        help="报送单位名单（.xlsx，或 UTF-8/GBK 编码的 .csv）",
     )(command)
 
 
@@ -90,8 +92,20 @@ def load_definition(form_path: Path, units_path: Path) -> tuple[Form, Registry]:
     try:
         return load_form(form_path), load_registry(units_path)
     except DefinitionError as exc:
-        click.echo(safe(f"配置错误：{exc}"), err=True)
-        sys.exit(EXIT_USAGE)
+        report_definition_error(exc)
+
+
+def report_definition_error(exc: DefinitionError) -> NoReturn:
+    """One line per problem (each made safe for the terminal), then exit 2."""
+    for line in f"配置错误：{exc}".splitlines():
+        click.echo(safe(line), err=True)
+    sys.exit(EXIT_USAGE)
+
+
+def safe(text: str) -> str:
+    """A file name made safe for one terminal line (control and bidi characters escaped)."""
+    text = text.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+    return "".join(ch if unicodedata.category(ch)[0] != "C" else f"\\u{ord(ch):04x}" for ch in text)
 
 
 @click.group(context_settings=CONTEXT_SETTINGS)
@@ -118,7 +132,7 @@ def template(form_path: Path, units_path: Path, out_dir: Path) -> None:
 
     form, registry = load_definition(form_path, units_path)
     path = write_template(form, registry, out_dir)
-    click.echo(f"已生成模板：{safe(str(path))}")
+    click.echo(f"已生成模板：{path}")
 
 
 @cli.command()
@@ -223,7 +237,7 @@ def output_choice(
             previous = read_previous(compare_path)
             check_comparable(previous, form)
         except CompareError as exc:
-            click.echo(safe(f"错误：{exc}"), err=True)
+            click.echo(f"错误：{exc}", err=True)
             sys.exit(EXIT_USAGE)
     return OutputOptions(level=level, previous=previous, share=share, report=report)
 
@@ -298,7 +312,7 @@ def print_outputs(result: RunResult) -> None:
         )
     click.echo(f"需催报或核实的单位 {len(prepared.reminders)} 个（见“催报”工作表）")
     for key, path in result.outputs.items():
-        click.echo(f"{OUTPUT_LABELS.get(key, key)}：{safe(str(path))}")
+        click.echo(f"{OUTPUT_LABELS.get(key, key)}：{path}")
 
 
 LISTED_FILES = 20  # on screen; the workbook's 报送情况 lists every file
@@ -313,7 +327,7 @@ def print_summary(result: RunResult, registry: Registry) -> None:
         f"被新版本替代 {count[Status.SUPERSEDED]} 个，忽略 {count[Status.IGNORED]} 个。"
     )
     listed = [
-        safe(f"  {label}  {sub.file}：{sub.reason}")
+        f"  {label}  {safe(sub.file)}：{sub.reason}"
         for status, label in ((Status.REJECTED, "退回"), (Status.IGNORED, "忽略"))
         for sub in subs
         if sub.status is status
@@ -326,16 +340,16 @@ def print_summary(result: RunResult, registry: Registry) -> None:
         names = [registry.by_code(c).name for c in result.missing]  # type: ignore[union-attr]
         more = f"等 {len(names)} 个" if len(names) > LISTED_FILES else ""
         click.echo(f"未收到有效报表的单位 {len(names)} 个：{'、'.join(names[:LISTED_FILES])}{more}")
-    click.echo(f"汇总表：{safe(str(result.workbook))}")
-    click.echo(f"文件清单：{safe(str(result.manifest))}")
+    click.echo(f"汇总表：{result.workbook}")
+    click.echo(f"文件清单：{result.manifest}")
     if result.feedback:
-        click.echo(f"反馈表 {len(result.feedback)} 份：{safe(str(result.feedback[0].parent))}")
+        click.echo(f"反馈表 {len(result.feedback)} 份：{result.feedback[0].parent}")
     print_feedback_failures(result.feedback_failures, "汇总表“审核问题”工作表中")
 
 
 def print_feedback_failures(failures: dict[str, str], where: str) -> None:
     for name, reason in failures.items():
-        click.echo(safe(f"  未能生成反馈表：{name}（{reason}），请按{where}的问题告知该单位"))
+        click.echo(f"  未能生成反馈表：{safe(name)}（{reason}），请按{where}的问题告知该单位")
 
 
 @cli.command()
@@ -364,9 +378,9 @@ def check(
         click.echo(f"{safe(sub.file)}：{STATUS_LABEL[sub.status]}（{counts}）")
         for problem in sub.problems:
             where = f"{problem.sheet}!{problem.cell} " if problem.cell else ""
-            click.echo(safe(f"  [{SEVERITY_LABEL[problem.severity]}] {where}{problem.message}"))
+            click.echo(f"  [{SEVERITY_LABEL[problem.severity]}] {where}{problem.message}")
     for path in feedback:
-        click.echo(f"反馈表：{safe(str(path))}")
+        click.echo(f"反馈表：{path}")
     print_feedback_failures(failures, "上面列出")
     sys.exit(EXIT_REJECTED if any(s.status is Status.REJECTED for s in subs) else EXIT_OK)
 
@@ -393,7 +407,7 @@ def demo(inbox: Path, out_dir: Path, quiet: bool, form_path: Path, units_path: P
 
     form, registry = load_definition(form_path, units_path)
     expected = make_demo_inbox(form, registry, inbox)
-    click.echo(f"已生成 {len(expected)} 个示例文件：{safe(str(inbox))}")
+    click.echo(f"已生成 {len(expected)} 个示例文件：{inbox}")
     # The demo shows every output: the 脱敏 copy and the report draft included.
     options = OutputOptions(share=True, report=True)
     result = consolidate_folder(inbox, out_dir, form, registry, units_path, quiet, options)
@@ -404,13 +418,49 @@ def demo(inbox: Path, out_dir: Path, quiet: bool, form_path: Path, units_path: P
         for name in sorted(set(actual) | set(expected)):
             if actual.get(name) != expected.get(name):
                 click.echo(
-                    safe(
-                        f"演示结果与设计不符：{name} 应为 {expected.get(name)}，实际 {actual.get(name)}"
-                    ),
+                    f"演示结果与设计不符：{name} 应为 {expected.get(name)}，实际 {actual.get(name)}",
                     err=True,
                 )
         sys.exit(EXIT_REJECTED)
     click.echo("演示完成：以上退回和警告均为示例中故意设置的典型错误。")
+
+
+@cli.command()
+@click.option(
+    "--from",
+    "source",
+    type=click.Path(path_type=Path),
+    required=True,
+    help="现有的单位名单（.csv 或 .xlsx）",
+)
+@click.option(
+    "--out",
+    "out_path",
+    type=click.Path(path_type=Path),
+    default=DEFAULT_UNITS,
+    show_default=True,
+    help="生成的单位名单工作簿（.xlsx）",
+)
+def units(source: Path, out_path: Path) -> None:
+    """由现有单位名单（如 CSV）生成可在 Excel/WPS 中编辑的单位名单工作簿。
+
+    工作簿含表头、上级单位编码下拉列表和填写说明；名单有错误时不生成。
+
+    \b
+    示例：python -m pipeline units --from 单位名单.csv
+    """
+    from .registry_book import write_registry_book
+
+    if out_path.suffix.lower() != ".xlsx":
+        click.echo(f"错误：--out 应是 .xlsx 文件，而不是“{safe(out_path.name)}”", err=True)
+        sys.exit(EXIT_USAGE)
+    try:
+        registry = load_registry(source)
+    except DefinitionError as exc:
+        report_definition_error(exc)
+    path = write_registry_book(registry, out_path)
+    click.echo(f"已生成单位名单：{safe(str(path))}（{len(registry.units)} 个单位）")
+    click.echo("修改名单后请运行 make template 重新生成填报模板。")
 
 
 @cli.command()
@@ -441,7 +491,7 @@ def bench(n: int, keep: Path | None, form_path: Path) -> None:
     try:
         run_bench(form_path, n, keep, echo=click.echo)
     except DefinitionError as exc:
-        click.echo(safe(f"配置错误：{exc}"), err=True)
+        click.echo(f"配置错误：{exc}", err=True)
         sys.exit(EXIT_USAGE)
 
 
@@ -458,7 +508,7 @@ def main() -> None:
             raise
         code = exc.code or EXIT_OK
     except Exception as exc:  # a bug: say so plainly; the traceback only on request
-        click.echo(safe(f"程序内部错误：{type(exc).__name__}: {exc}。请联系技术支持。"), err=True)
+        click.echo(f"程序内部错误：{type(exc).__name__}: {exc}。请联系技术支持。", err=True)
         if os.environ.get("PIPELINE_DEBUG"):
             raise
         code = EXIT_BUG

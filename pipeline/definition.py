@@ -1,22 +1,24 @@
-"""The form definition (YAML) and the unit registry (CSV), loaded into frozen dataclasses.
+"""The form definition (YAML), loaded into frozen dataclasses.
 
 The definition is checked when loaded: every problem found is listed in one DefinitionError,
-in Chinese, because the clerk may be the one who edited the file.
+in Chinese, because the clerk may be the one who edited the file. The unit registry is
+registry.py's (Registry and Unit are re-exported here for existing callers); files are read
+by registry_file.load_registry.
 """
 
 from __future__ import annotations
 
 import ast
-import csv
 import datetime as dt
 import re
 from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field
-from functools import cached_property
 from pathlib import Path
 
 import yaml
 
+from .registry import Registry as Registry  # re-exported: callers import it from here
+from .registry import Unit as Unit
 from .rules import Expr, ExpressionError, compile_expr, sum_terms
 
 TYPES = {"int", "text", "date", "bool", "choice"}
@@ -189,68 +191,6 @@ class Form:
     def section_of(self, code: str) -> Section:
         section_id = self._by_code[code].section
         return next(s for s in self.sections if s.id == section_id)
-
-
-@dataclass(frozen=True)
-class Unit:
-    code: str
-    name: str
-    parent: str = ""
-    contact: str = ""
-    phone: str = ""
-
-
-@dataclass(frozen=True)
-class Registry:
-    units: tuple[Unit, ...]
-
-    def by_code(self, code: str) -> Unit | None:
-        return self._by_code.get(code)
-
-    def by_name(self, name: str) -> Unit | None:
-        return self._by_name.get(name)
-
-    @cached_property
-    def _by_code(self) -> dict[str, Unit]:
-        return {u.code: u for u in reversed(self.units)}  # the first of duplicates wins
-
-    @cached_property
-    def _by_name(self) -> dict[str, Unit]:
-        return {u.name: u for u in reversed(self.units)}
-
-    @property
-    def root(self) -> Unit:
-        """The consolidating office: the unit without a parent."""
-        return next(u for u in self.units if not u.parent)
-
-    def children(self, code: str) -> list[Unit]:
-        return self._children_by_parent.get(code, [])
-
-    @cached_property
-    def _children_by_parent(self) -> dict[str, list[Unit]]:
-        found: dict[str, list[Unit]] = {}
-        for unit in self.units:
-            found.setdefault(unit.parent, []).append(unit)
-        return found
-
-    def tree_order(self) -> list[tuple[Unit, int]]:
-        """Units depth-first from the root, children in file order, with their depth."""
-        ordered: list[tuple[Unit, int]] = []
-
-        def visit(unit: Unit, depth: int) -> None:
-            ordered.append((unit, depth))
-            for child in self.children(unit.code):
-                visit(child, depth + 1)
-
-        visit(self.root, 0)
-        return ordered
-
-    def descendants(self, code: str) -> list[str]:
-        """The unit itself and every unit below it."""
-        found = [code]
-        for child in self.children(code):
-            found.extend(self.descendants(child.code))
-        return found
 
 
 # Load
@@ -609,81 +549,6 @@ def _duplicates(items: Iterator[str] | list[str]) -> list[str]:
             dups.append(item)
         seen.add(item)
     return dups
-
-
-# Registry
-
-REGISTRY_HEADER = {
-    "单位编码": "code",
-    "单位名称": "name",
-    "上级单位编码": "parent",
-    "联系人": "contact",
-    "联系电话": "phone",
-}
-
-
-def load_registry(path: str | Path) -> Registry:
-    path = Path(path)
-    try:
-        text = path.read_text(encoding="utf-8-sig")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise DefinitionError(str(path), [f"无法读取：{exc}"]) from None
-    reader = csv.DictReader(text.splitlines())
-    missing = [
-        h for h in ("单位编码", "单位名称", "上级单位编码") if h not in (reader.fieldnames or [])
-    ]
-    if missing:
-        raise DefinitionError(str(path), [f"缺少列：{'、'.join(missing)}"])
-    units = tuple(
-        Unit(
-            **{
-                REGISTRY_HEADER[k]: (v or "").strip()
-                for k, v in row.items()
-                if k in REGISTRY_HEADER
-            }
-        )
-        for row in reader
-        if any((v or "").strip() for v in row.values())
-    )
-    problems = check_registry(Registry(units))
-    if problems:
-        raise DefinitionError(str(path), problems)
-    return Registry(units)
-
-
-def check_registry(registry: Registry) -> list[str]:
-    problems = []
-    codes = [u.code for u in registry.units]
-    for dup in _duplicates(codes):
-        problems.append(f"单位编码 {dup} 重复")
-    for dup in _duplicates(u.name for u in registry.units):
-        problems.append(f"单位名称“{dup}”重复")
-    roots = [u for u in registry.units if not u.parent]
-    if len(roots) != 1:
-        problems.append(f"应有且只有一个没有上级的单位（汇总单位），实际有 {len(roots)} 个")
-    for unit in registry.units:
-        if not unit.code or not unit.name:
-            problems.append(f"第 {codes.index(unit.code) + 2} 行：单位编码和名称不能为空")
-        if unit.parent and unit.parent not in codes:
-            problems.append(f"单位 {unit.code} 的上级单位编码 {unit.parent} 不在名单中")
-    if len(roots) == 1 and not problems:
-        reachable = set(registry.descendants(roots[0].code)) if _acyclic(registry) else set()
-        for unit in registry.units:
-            if unit.code not in reachable:
-                problems.append(f"单位 {unit.code} 的上级关系形成循环，无法汇总")
-    return problems
-
-
-def _acyclic(registry: Registry) -> bool:
-    parents = {u.code: u.parent for u in registry.units}
-    for code in parents:
-        seen = set()
-        while code:
-            if code in seen:
-                return False
-            seen.add(code)
-            code = parents.get(code, "")
-    return True
 
 
 # Export

@@ -8,15 +8,16 @@ from pathlib import Path
 
 import pytest
 
-from pipeline.definition import Form, Registry, load_form, load_registry
+from pipeline.definition import Form, Registry, load_form
 from pipeline.fill import fill_return
+from pipeline.registry_file import load_registry
 from pipeline.sample import SampleReturn, sample_return
 from pipeline.submission import RawLedger, RawSubmission, RawValue
 from pipeline.template import write_template
 
 ROOT = Path(__file__).resolve().parent.parent
 FORM_PATH = ROOT / "input_templates" / "form.yaml"
-UNITS_PATH = ROOT / "input_templates" / "units.csv"
+UNITS_PATH = ROOT / "input_templates" / "units.xlsx"
 
 
 @pytest.fixture(scope="session")

@@ -1,4 +1,4 @@
-"""Loading the form definition and the registry, and the checks made when loading."""
+"""Loading the form definition and the checks made when loading (the registry: test_registry.py)."""
 
 import copy
 import json
@@ -6,7 +6,8 @@ import json
 import pytest
 import yaml
 
-from pipeline.definition import DefinitionError, as_json, load_form, load_registry
+from pipeline.definition import DefinitionError, as_json, load_form
+from pipeline.registry_file import load_registry
 
 MINIMAL = {
     "form": {
@@ -138,35 +139,6 @@ def registry_file(tmp_path, rows: list[str]) -> str:
         encoding="utf-8",
     )
     return str(path)
-
-
-def test_registry_loads_tree(tmp_path) -> None:
-    registry = load_registry(
-        registry_file(tmp_path, ["R0,总局,,甲,1", "R1,分局,R0,乙,2", "R2,所,R1,,"])
-    )
-    assert registry.root.code == "R0"
-    assert [(u.code, depth) for u, depth in registry.tree_order()] == [
-        ("R0", 0),
-        ("R1", 1),
-        ("R2", 2),
-    ]
-    assert registry.descendants("R1") == ["R1", "R2"]
-
-
-@pytest.mark.parametrize(
-    ("rows", "expected"),
-    [
-        (["R0,总局,,,", "R0,分局,R0,,"], "单位编码 R0 重复"),
-        (["R0,总局,,,", "R1,总局,R0,,"], "单位名称“总局”重复"),
-        (["R0,总局,,,", "R1,分局,,,"], "只有一个没有上级的单位"),
-        (["R0,总局,,,", "R1,分局,R9,,"], "R9 不在名单中"),
-        (["R0,总局,,,", "R1,甲,R2,,", "R2,乙,R1,,"], "循环"),
-    ],
-)
-def test_registry_errors(tmp_path, rows: list[str], expected: str) -> None:
-    with pytest.raises(DefinitionError) as caught:
-        load_registry(registry_file(tmp_path, rows))
-    assert any(expected in p for p in caught.value.problems), caught.value.problems
 
 
 def test_as_json_is_serialisable_and_has_the_contract_keys(tmp_path) -> None:

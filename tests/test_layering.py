@@ -11,13 +11,13 @@ PURE = [
     "problems",
     "rules",
     "definition",
+    "registry",
     "submission",
     "normalize",
     "validate",
     "consolidate",
     "sample",
     "extract",
-    "filenames",
     # 层层汇总, checks, comparison, charts data, report text, 催报: pure logic of issue 5
     "rollup",
     "reconcile",
@@ -28,8 +28,8 @@ PURE = [
     "remind",
 ]
 ONLY_HERE = {
-    "openpyxl": {"fill", "feedback", "previous"},
-    "xlsxwriter": {"template", "write", "share"},
+    "openpyxl": {"fill", "feedback", "previous", "registry_file"},
+    "xlsxwriter": {"template", "write", "share", "registry_book"},
     "click": {"cli"},
     "xlrd": {"xls_reader"},
     "pebble": {"workers"},

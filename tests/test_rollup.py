@@ -13,9 +13,9 @@ import openpyxl
 import pytest
 
 from pipeline import workers as workers_module
-from pipeline.definition import load_registry
 from pipeline.fill import fill_return
 from pipeline.intake import discover
+from pipeline.registry_file import load_registry
 from pipeline.rollup import cut_totals, level_cut, rollup_filename, rollup_values
 from pipeline.run import check_files, run_consolidation
 from pipeline.sample import sample_return
