@@ -11,7 +11,6 @@ import gc
 import json
 import os
 import sys
-import unicodedata
 from pathlib import Path
 from typing import NoReturn
 
@@ -20,6 +19,7 @@ import click
 from .compare import CompareError, check_comparable
 from .definition import DefinitionError, Form, Registry, as_json, load_form
 from .feedback import xml_is_guarded
+from .filenames import safe
 from .intake import entries_for
 from .outputs import OutputOptions
 from .previous import read_previous
@@ -102,12 +102,6 @@ def report_definition_error(exc: DefinitionError) -> NoReturn:
     sys.exit(EXIT_USAGE)
 
 
-def safe(text: str) -> str:
-    """A file name made safe for one terminal line (control and bidi characters escaped)."""
-    text = text.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
-    return "".join(ch if unicodedata.category(ch)[0] != "C" else f"\\u{ord(ch):04x}" for ch in text)
-
-
 @click.group(context_settings=CONTEXT_SETTINGS)
 def cli() -> None:
     """党风廉政建设统计报表：生成模板、审核报表、汇总。"""
@@ -132,7 +126,7 @@ def template(form_path: Path, units_path: Path, out_dir: Path) -> None:
 
     form, registry = load_definition(form_path, units_path)
     path = write_template(form, registry, out_dir)
-    click.echo(f"已生成模板：{path}")
+    click.echo(f"已生成模板：{safe(str(path))}")
 
 
 @cli.command()
@@ -237,7 +231,7 @@ def output_choice(
             previous = read_previous(compare_path)
             check_comparable(previous, form)
         except CompareError as exc:
-            click.echo(f"错误：{exc}", err=True)
+            click.echo(safe(f"错误：{exc}"), err=True)
             sys.exit(EXIT_USAGE)
     return OutputOptions(level=level, previous=previous, share=share, report=report)
 
@@ -312,7 +306,7 @@ def print_outputs(result: RunResult) -> None:
         )
     click.echo(f"需催报或核实的单位 {len(prepared.reminders)} 个（见“催报”工作表）")
     for key, path in result.outputs.items():
-        click.echo(f"{OUTPUT_LABELS.get(key, key)}：{path}")
+        click.echo(f"{OUTPUT_LABELS.get(key, key)}：{safe(str(path))}")
 
 
 LISTED_FILES = 20  # on screen; the workbook's 报送情况 lists every file
@@ -327,7 +321,7 @@ def print_summary(result: RunResult, registry: Registry) -> None:
         f"被新版本替代 {count[Status.SUPERSEDED]} 个，忽略 {count[Status.IGNORED]} 个。"
     )
     listed = [
-        f"  {label}  {safe(sub.file)}：{sub.reason}"
+        safe(f"  {label}  {sub.file}：{sub.reason}")
         for status, label in ((Status.REJECTED, "退回"), (Status.IGNORED, "忽略"))
         for sub in subs
         if sub.status is status
@@ -340,16 +334,16 @@ def print_summary(result: RunResult, registry: Registry) -> None:
         names = [registry.by_code(c).name for c in result.missing]  # type: ignore[union-attr]
         more = f"等 {len(names)} 个" if len(names) > LISTED_FILES else ""
         click.echo(f"未收到有效报表的单位 {len(names)} 个：{'、'.join(names[:LISTED_FILES])}{more}")
-    click.echo(f"汇总表：{result.workbook}")
-    click.echo(f"文件清单：{result.manifest}")
+    click.echo(f"汇总表：{safe(str(result.workbook))}")
+    click.echo(f"文件清单：{safe(str(result.manifest))}")
     if result.feedback:
-        click.echo(f"反馈表 {len(result.feedback)} 份：{result.feedback[0].parent}")
+        click.echo(f"反馈表 {len(result.feedback)} 份：{safe(str(result.feedback[0].parent))}")
     print_feedback_failures(result.feedback_failures, "汇总表“审核问题”工作表中")
 
 
 def print_feedback_failures(failures: dict[str, str], where: str) -> None:
     for name, reason in failures.items():
-        click.echo(f"  未能生成反馈表：{safe(name)}（{reason}），请按{where}的问题告知该单位")
+        click.echo(safe(f"  未能生成反馈表：{name}（{reason}），请按{where}的问题告知该单位"))
 
 
 @cli.command()
@@ -378,9 +372,9 @@ def check(
         click.echo(f"{safe(sub.file)}：{STATUS_LABEL[sub.status]}（{counts}）")
         for problem in sub.problems:
             where = f"{problem.sheet}!{problem.cell} " if problem.cell else ""
-            click.echo(f"  [{SEVERITY_LABEL[problem.severity]}] {where}{problem.message}")
+            click.echo(safe(f"  [{SEVERITY_LABEL[problem.severity]}] {where}{problem.message}"))
     for path in feedback:
-        click.echo(f"反馈表：{path}")
+        click.echo(f"反馈表：{safe(str(path))}")
     print_feedback_failures(failures, "上面列出")
     sys.exit(EXIT_REJECTED if any(s.status is Status.REJECTED for s in subs) else EXIT_OK)
 
@@ -407,7 +401,7 @@ def demo(inbox: Path, out_dir: Path, quiet: bool, form_path: Path, units_path: P
 
     form, registry = load_definition(form_path, units_path)
     expected = make_demo_inbox(form, registry, inbox)
-    click.echo(f"已生成 {len(expected)} 个示例文件：{inbox}")
+    click.echo(f"已生成 {len(expected)} 个示例文件：{safe(str(inbox))}")
     # The demo shows every output: the 脱敏 copy and the report draft included.
     options = OutputOptions(share=True, report=True)
     result = consolidate_folder(inbox, out_dir, form, registry, units_path, quiet, options)
@@ -418,7 +412,9 @@ def demo(inbox: Path, out_dir: Path, quiet: bool, form_path: Path, units_path: P
         for name in sorted(set(actual) | set(expected)):
             if actual.get(name) != expected.get(name):
                 click.echo(
-                    f"演示结果与设计不符：{name} 应为 {expected.get(name)}，实际 {actual.get(name)}",
+                    safe(
+                        f"演示结果与设计不符：{name} 应为 {expected.get(name)}，实际 {actual.get(name)}"
+                    ),
                     err=True,
                 )
         sys.exit(EXIT_REJECTED)
@@ -491,7 +487,7 @@ def bench(n: int, keep: Path | None, form_path: Path) -> None:
     try:
         run_bench(form_path, n, keep, echo=click.echo)
     except DefinitionError as exc:
-        click.echo(f"配置错误：{exc}", err=True)
+        click.echo(safe(f"配置错误：{exc}"), err=True)
         sys.exit(EXIT_USAGE)
 
 
@@ -508,7 +504,7 @@ def main() -> None:
             raise
         code = exc.code or EXIT_OK
     except Exception as exc:  # a bug: say so plainly; the traceback only on request
-        click.echo(f"程序内部错误：{type(exc).__name__}: {exc}。请联系技术支持。", err=True)
+        click.echo(safe(f"程序内部错误：{type(exc).__name__}: {exc}。请联系技术支持。"), err=True)
         if os.environ.get("PIPELINE_DEBUG"):
             raise
         code = EXIT_BUG

@@ -18,6 +18,7 @@ PURE = [
     "consolidate",
     "sample",
     "extract",
+    "filenames",
     # 层层汇总, checks, comparison, charts data, report text, 催报: pure logic of issue 5
     "rollup",
     "reconcile",
