@@ -8,9 +8,9 @@ used only to open the file, and the display name from here, used by every output
 A display name is the name itself when its bytes are UTF-8; the GB18030 reading, marked,
 when they are not; otherwise the name with each undecodable byte escaped (\\xb3). In all
 three, characters that cannot be seen or that rearrange a line (controls such as newline
-and ESC, bidi overrides, other format characters) are escaped too, so one name is one line
-in a terminal, a cell, a text file or a Word document. `name_bytes_hex` maps a display name
-back to the exact bytes (manifest.json).
+and ESC, bidi overrides, other format characters) are escaped too, as \\u001b (a byte is
+\\xb3, a character \\u....), so one name is one line in a terminal, a cell, a text file or a
+Word document. `name_bytes_hex` maps a display name back to the exact bytes (manifest.json).
 """
 
 from __future__ import annotations
@@ -22,7 +22,6 @@ GBK_MARK = "（文件名为 GBK 编码）"
 # Shown as escapes: controls (Cc), format characters such as bidi overrides and zero-width
 # marks (Cf), lone surrogates (Cs), and line/paragraph separators (Zl, Zp).
 HIDDEN_CATEGORIES = frozenset({"Cc", "Cf", "Cs", "Zl", "Zp"})
-SHORT_ESCAPES = {"\n": "\\n", "\r": "\\r", "\t": "\\t"}
 RESERVED = frozenset('\\/:*?"<>|')  # not allowed in a Windows file name (and "/" nowhere)
 MAX_NAME_BYTES = 255  # one file name on Linux file systems (ext4, xfs, btrfs)
 
@@ -71,7 +70,8 @@ def output_file_name(stem: str, suffix: str) -> str:
 
 
 def visible(text: str) -> str:
-    """Characters that cannot be seen or that rearrange a line, escaped (\\n, \\x1b, \\u202e)."""
+    """Characters that cannot be seen or that rearrange a line, escaped (\\u000a, \\u001b,
+    \\u202e)."""
     return "".join(_escaped(ch) if _hidden(ch) else ch for ch in text)
 
 
@@ -104,11 +104,7 @@ def _is_noncharacter(ch: str) -> bool:
 
 
 def _escaped(ch: str) -> str:
-    if ch in SHORT_ESCAPES:
-        return SHORT_ESCAPES[ch]
+    """A character as \\uXXXX (\\UXXXXXXXX beyond the BMP); \\xNN is kept for bytes that
+    decode as nothing, so an escape says which of the two it was."""
     code = ord(ch)
-    if code < 0x100:
-        return f"\\x{code:02x}"
-    if code < 0x10000:
-        return f"\\u{code:04x}"
-    return f"\\U{code:08x}"
+    return f"\\u{code:04x}" if code < 0x10000 else f"\\U{code:08x}"

@@ -79,7 +79,9 @@ def test_undecodable_bytes_are_escaped_one_by_one() -> None:
 def test_controls_and_bidi_overrides_are_escaped() -> None:
     name = "LJ103\n\x1b[31m\u202e\u2066\r\t\x7f\u2028报表\ufeff.xlsx"
     shown = display_name(name)
-    assert shown == "LJ103\\n\\x1b[31m\\u202e\\u2066\\r\\t\\x7f\\u2028报表\\ufeff.xlsx"
+    assert (
+        shown == "LJ103\\u000a\\u001b[31m\\u202e\\u2066\\u000d\\u0009\\u007f\\u2028报表\\ufeff.xlsx"
+    )
     assert shows_nothing_hidden(shown)
     assert not is_exact(name)
     assert safe(name) == shown
@@ -91,7 +93,7 @@ def test_noncharacters_are_escaped() -> None:
 
 def test_safe_makes_any_text_printable_without_the_mark() -> None:
     path = "/收件/" + disk_name("报表".encode("gbk")) + "/原因\x1b[2J"
-    assert safe(path) == "/收件/报表/原因\\x1b[2J"  # each part of a path decoded on its own
+    assert safe(path) == "/收件/报表/原因\\u001b[2J"  # each part of a path decoded on its own
     mixed = "退回" + disk_name("报表".encode("gbk"))  # no separator: bytes escaped
     assert safe(mixed) == "退回\\xb1\\xa8\\xb1\\xed"
     assert safe("已接收（有警告）") == "已接收（有警告）"
@@ -251,7 +253,7 @@ def test_screen_names_files_in_one_visible_line_each(runs) -> None:
     assert f"退回  {shown(GBK_REJECTED)}：" in screen
     assert f"{shown(GBK_UNKNOWN)}：" in screen
     assert f"  {display_name(NOTE)}：" in screen
-    assert "@说明\\n\\x1b[31m\\u202e.txt" in screen
+    assert "@说明\\u000a\\u001b[31m\\u202e.txt" in screen
     assert "\x1b" not in screen and "\u202e" not in screen
 
 
@@ -261,7 +263,7 @@ def test_status_sheet_names_every_file_and_counts_the_gbk_return(runs) -> None:
     assert status[shown(GBK_ACCEPTED)] == ("LJ101", "已接收")
     assert status[shown(GBK_REJECTED)] == ("LJ102", "退回")
     assert status[shown(UNDECODABLE)] == ("LJ301", "已接收")
-    assert status["LJ103\\n\\x1b[31m\\u202e报表.xlsx"] == ("LJ103", "已接收")
+    assert status["LJ103\\u000a\\u001b[31m\\u202e报表.xlsx"] == ("LJ103", "已接收")
     assert status[shown(GBK_UNKNOWN)][1] == "退回"
     assert status[FORMULA_LIKE][1] == "退回"  # LJ104 is not a registered unit
 
