@@ -1,21 +1,30 @@
 """Find the form's values in a workbook's cells. Pure: readers hand over plain data.
 
 Values are located by defined name and ledgers by table, which survive inserted rows, moved
-blocks and renamed sheets. When a workbook has lost them (values pasted into a fresh
-workbook, or a legacy .xls without tables) the template's own layout is the fallback: the
-indicator-code column on the statistics sheets, the label column on the cover, and the
-ledger header row; the return then carries a warning saying so.
+blocks and renamed sheets. When a workbook has lost them the template's own layout is the
+fallback: the indicator-code column on the statistics sheets, the label column on the cover,
+and the ledger header row. Other programs lose them in different ways (Gnumeric keeps the
+names but drops the tables when it saves .xlsx; values pasted into a fresh workbook lose
+both), so each fallback used adds one warning saying which loss happened, and the values
+read are those of the original. A legacy .xls cannot hold tables at all: finding its
+ledgers by header row is the normal way to read it, and says nothing.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from .definition import Form
+from .definition import Form, Ledger
 from .problems import make_problem
 from .submission import RawLedger, RawSubmission, RawValue
 
 Cell = tuple[int, int]  # 1-based (row, column)
+Area = tuple[str, int, int, int, int]  # sheet, first row, first column, last row, last column
+
+# Rows of a ledger table in the template below its header (template.LEDGER_ROWS; a test
+# keeps the two equal). A ledger found by its header row is read as that table would be:
+# blank rows inside it are skipped, below it rows continue until the first blank one.
+TEMPLATE_LEDGER_ROWS = 500
 
 
 @dataclass
@@ -28,6 +37,7 @@ class WorkbookData:
     )  # id -> sheet, r1, c1, r2, c2
     cells: dict[str, dict[Cell, object]] = field(default_factory=dict)  # sheet -> cell -> value
     complete: bool = False  # every cell of every sheet was read (fallback is possible)
+    holds_tables: bool = True  # the format can store Excel tables (a legacy .xls cannot)
 
 
 def a1(row: int, col: int) -> str:
@@ -60,12 +70,13 @@ def extract(data: WorkbookData, form: Form, raw: RawSubmission) -> None:
         raw.values.update(_values_by_layout(data, form))
         if "FORM_ID" in raw.values:
             raw.problems.append(make_problem("NAMES_LOST"))
+    found = _ledgers_by_header(data, form)
     for ledger in form.ledgers:
-        where = data.tables.get(ledger.id)
-        if where is None and data.complete:
-            where = _find_header(data, [c.label for c in ledger.columns], ledger.sheet)
+        where = data.tables.get(ledger.id) or found.get(ledger.id)
         if where is not None:
             raw.ledgers[ledger.id] = _ledger(data, ledger.id, where)
+    if found and data.holds_tables and "FORM_ID" in raw.values:  # else: not our form at all
+        raw.problems.append(make_problem("TABLES_LOST"))
 
 
 def _names_lost(data: WorkbookData, form: Form) -> bool:
@@ -75,7 +86,7 @@ def _names_lost(data: WorkbookData, form: Form) -> bool:
 # Ledgers
 
 
-def _ledger(data: WorkbookData, ledger_id: str, where: tuple[str, int, int, int, int]) -> RawLedger:
+def _ledger(data: WorkbookData, ledger_id: str, where: Area) -> RawLedger:
     sheet, top, left, bottom, right = where
     cells = data.cells.get(sheet, {})
     columns: dict[str, str] = {}
@@ -106,21 +117,52 @@ def _blank(value: object) -> bool:
     return value is None or (isinstance(value, str) and not value.strip())
 
 
-def _find_header(
-    data: WorkbookData, labels: list[str], preferred_sheet: str
-) -> tuple[str, int, int, int, int] | None:
-    """A row holding every label of a ledger (the preferred sheet first)."""
-    wanted = set(labels)
-    sheets = sorted(data.cells, key=lambda s: s != preferred_sheet)
-    for sheet in sheets:
-        by_row: dict[int, dict[str, int]] = {}
-        for (row, col), value in data.cells[sheet].items():
-            if isinstance(value, str) and value.strip() in wanted:
-                by_row.setdefault(row, {})[value.strip()] = col
-        for row in sorted(by_row):
-            found = by_row[row]
-            if set(found) == wanted:
-                return sheet, row, min(found.values()), row, max(found.values())
+def _ledgers_by_header(data: WorkbookData, form: Form) -> dict[str, Area]:
+    """Where each ledger without its table is, by its header row: a row holding every label
+    of the ledger. Its own sheet (ledger.sheet) is looked at first; a ledger whose sheet was
+    renamed is looked for on the sheets that no other ledger owns, in workbook order, so two
+    ledgers with the same labels are never read from one sheet. The area found is the
+    template's table below that header."""
+    missing = [ledger for ledger in form.ledgers if ledger.id not in data.tables]
+    if not missing:
+        return {}
+    headers = _header_rows(data, {c.label for ledger in missing for c in ledger.columns})
+    owned = {ledger.sheet for ledger in form.ledgers} | {w[0] for w in data.tables.values()}
+    found: dict[str, Area] = {}
+    for ledger in missing:
+        where = _header_on(headers.get(ledger.sheet, {}), ledger, ledger.sheet)
+        if where is not None:
+            found[ledger.id] = where
+    for ledger in missing:
+        if ledger.id in found:
+            continue
+        taken = owned | {w[0] for w in found.values()}
+        for sheet in (s for s in data.cells if s not in taken):
+            where = _header_on(headers.get(sheet, {}), ledger, sheet)
+            if where is not None:
+                found[ledger.id] = where
+                break
+    return found
+
+
+def _header_rows(data: WorkbookData, labels: set[str]) -> dict[str, dict[int, dict[str, int]]]:
+    """sheet -> row -> {label: column} for every cell whose text is one of the labels (one
+    pass over the cells for all the ledgers)."""
+    rows: dict[str, dict[int, dict[str, int]]] = {}
+    for sheet, cells in data.cells.items():
+        for (row, col), value in cells.items():
+            if isinstance(value, str) and value.strip() in labels:
+                found = rows.setdefault(sheet, {}).setdefault(row, {})
+                found.setdefault(value.strip(), col)
+    return rows
+
+
+def _header_on(rows: dict[int, dict[str, int]], ledger: Ledger, sheet: str) -> Area | None:
+    wanted = {c.label for c in ledger.columns}
+    for row in sorted(rows):
+        columns = [col for label, col in rows[row].items() if label in wanted]
+        if len(columns) == len(wanted):
+            return sheet, row, min(columns), row + TEMPLATE_LEDGER_ROWS, max(columns)
     return None
 
 

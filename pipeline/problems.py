@@ -66,6 +66,11 @@ CATALOGUE: dict[str, tuple[Severity, str]] = {
         "文件中没有模板的名称定义（可能是把数据复制到了新的工作簿），已按指标编码列和封面项目读取。"
         "请使用下发的模板填报",
     ),
+    "TABLES_LOST": (
+        Severity.WARNING,
+        "文件中的台账表格（Excel 表）已丢失（可能用其他软件另存过），已按表头行读取台账。"
+        "请核对台账内容，今后请用 Excel 或 WPS 在下发的模板中填报",
+    ),
     "LEDGER_MISSING": (
         Severity.ERROR,
         "找不到台账“{label}”（表格 {code}）。请使用下发的模板填报，不要删除台账表格",

@@ -1,7 +1,8 @@
 """Read a legacy .xls (BIFF8) return: our template saved by WPS or Excel 2003.
 
 xlrd reads the whole workbook; defined names survive the BIFF format but tables do not, so
-extract.py finds each ledger by its header row.
+extract.py finds each ledger by its header row. That is how an .xls is read, not a loss to
+warn about (holds_tables=False): .xls is an accepted format.
 """
 
 from __future__ import annotations
@@ -30,7 +31,7 @@ def read_xls(path: str) -> WorkbookData:
 def _read(book) -> WorkbookData:
     if book.nsheets > limits.MAX_SHEETS:
         raise ReadError(f"工作表过多（{book.nsheets} 个），不是正常的报表")
-    data = WorkbookData(complete=True)
+    data = WorkbookData(complete=True, holds_tables=False)
     budget = limits.MAX_CELLS_READ
     for index in range(book.nsheets):
         sheet = book.get_sheet(index)

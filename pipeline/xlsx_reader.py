@@ -190,10 +190,15 @@ def _parse_layout(
             if table_name in wanted_tables and table_name not in data.tables:
                 data.tables[table_name] = (sheet, *area)
     lost = "FORM_ID" not in data.names or len(data.names) < 2
+    # A wanted table is missing (Gnumeric keeps the names but drops the tables): extract.py
+    # then finds that ledger by its header row, on its own sheet or, renamed, on any sheet
+    # where nothing else is wanted. So those sheets are read whole, rows below any former
+    # table end included. A return with all its tables reads no more than before.
+    tables_lost = any(table not in data.tables for table in wanted_tables)
     reads = []
     for sheet, part in sheets.items():
-        plan = None if lost else _plan(sheet, data)  # lost: every cell, bounded
-        if (plan is None and not lost) or not _has(zf, part):
+        plan = None if lost else _plan(sheet, data)  # None: every cell, bounded
+        if (plan is None and not (lost or tables_lost)) or not _has(zf, part):
             continue  # nothing wanted here, or a missing sheet part (its names then count as missing)
         reads.append((sheet, part, plan))
     return _Layout(
