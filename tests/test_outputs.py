@@ -7,6 +7,7 @@ import re
 import shutil
 import subprocess
 import warnings
+import zipfile
 from pathlib import Path
 
 import openpyxl
@@ -226,3 +227,26 @@ def test_level_cut_adds_columns_that_add_up_to_the_total(demo, form, tmp_path) -
     assert sum(v or 0 for v in row[8:]) == row[3]
     bad = CliRunner().invoke(cli, ["consolidate", str(demo["inbox"]), "--out", str(tmp_path), "--level", "9", *DEFINITION])  # fmt: skip
     assert bad.exit_code == 2
+
+
+WORKING_NOTES = ("待核对", "待确认", "TODO", "FIXME")
+
+
+def _texts(path: Path) -> str:
+    """Every text a user can read in a file: the XML parts of a workbook or document, or the
+    file itself (.md, .txt, .json)."""
+    if path.suffix in (".xlsx", ".docx"):
+        with zipfile.ZipFile(path) as zf:
+            return "".join(zf.read(n).decode("utf-8", "replace") for n in zf.namelist()
+                           if n.endswith((".xml", ".rels")))  # fmt: skip
+    return path.read_text(encoding="utf-8")
+
+
+def test_no_working_note_reaches_a_template_or_an_output(demo, template) -> None:
+    """Nothing a unit or the clerk reads may be a note to ourselves."""
+    readable = (".xlsx", ".docx", ".md", ".txt", ".json")
+    files = [template, *sorted(p for p in demo["out"].rglob("*") if p.suffix in readable)]
+    assert len(files) > 8
+    for path in files:
+        found = [word for word in WORKING_NOTES if word in _texts(path)]
+        assert not found, (path.name, found)
