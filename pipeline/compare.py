@@ -87,7 +87,7 @@ def check_comparable(previous: PreviousPeriod, form: Form) -> None:
 def compare(result: Consolidation, form: Form, previous: PreviousPeriod) -> Comparison:
     check_comparable(previous, form)
     threshold = form.compare_threshold
-    numeric = [i for i in form.statistics_indicators if i.type == "int"]
+    numeric = [i for i in form.consolidated_indicators if i.type == "int"]
     changes, new = {}, []
     for ind in numeric:
         if ind.code not in previous.totals:

@@ -86,7 +86,7 @@ def accepted(submissions: list[Submission], registry: Registry) -> list[Submissi
 
 def consolidate(subs: list[Submission], form: Form, registry: Registry) -> Consolidation:
     """`subs` are the accepted returns, one per unit, in registry order."""
-    indicators = form.statistics_indicators
+    indicators = form.consolidated_indicators
     codes = [s.unit_code for s in subs]
     matrix = pd.DataFrame(
         [[s.values.get(i.code) for i in indicators] for s in subs],
@@ -129,7 +129,7 @@ def aggregate_units(
 ) -> list[dict[str, Total]]:
     """Totals over each group of registered units, as (own unit, units) (e.g. the columns of
     汇总 cut at a level). The figures are converted to numbers once for all groups."""
-    indicators = form.statistics_indicators
+    indicators = form.consolidated_indicators
     position = {code: n for n, code in enumerate(result.units)}
     numbers = _numbers(result.matrix, indicators)
     return [

@@ -13,6 +13,7 @@ import datetime as dt
 import re
 from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field
+from functools import cached_property
 from pathlib import Path
 
 import yaml
@@ -40,6 +41,7 @@ BOOL_CHOICES = ("是", "否")
 # The ledger column that names the unit a row came from, in a 上报 return (层层汇总).
 ORIGIN_UNIT_COLUMN = "origin_unit"
 # Cover fields the template presets for the round (the units never fill them).
+COVER_COUNTS_TITLE = "基本情况"
 PRESET_COVER = frozenset({"PERIOD", "PERIOD_TYPE", "PERIOD_START", "PERIOD_END"})
 
 _CODE = re.compile(r"^[A-Z][A-Z0-9_]*$")
@@ -165,6 +167,24 @@ class Form:
     @property
     def statistics_indicators(self) -> tuple[Indicator, ...]:
         return tuple(i for s in self.statistics_sections for i in s.indicators)
+
+    @cached_property
+    def cover_counts(self) -> Section:
+        """The cover's counts that add up across units (在职人数, 党员数…): consolidated with
+        the statistics, shown first in 汇总 and 分单位 as 基本情况."""
+        counts = tuple(
+            i for i in self.cover.indicators if i.type == "int" and i.aggregation == "sum"
+        )
+        return Section("cover_counts", COVER_COUNTS_TITLE, self.cover.sheet, counts)
+
+    @cached_property
+    def consolidated_sections(self) -> tuple[Section, ...]:
+        """What consolidation adds up: the cover's counts, then every statistics section."""
+        return (self.cover_counts, *self.statistics_sections)
+
+    @cached_property
+    def consolidated_indicators(self) -> tuple[Indicator, ...]:
+        return tuple(i for s in self.consolidated_sections for i in s.indicators)
 
     def indicator(self, code: str) -> Indicator:
         return self._by_code[code]

@@ -54,17 +54,11 @@ def rollup_values(
 ) -> dict[str, object]:
     """Values by code for the 上报 return (derived totals are left to the template). Only the
     returns that count add to the cover figures, as they do to the totals."""
-    subs = accepted(subs, registry)
     root = registry.root
-    own = next((s.values for s in subs if s.unit_code == root.code), {})
-    values: dict[str, object] = {}
-    for ind in form.cover.indicators:
-        if ind.type == "int" and ind.aggregation == "sum":
-            present = [s.values.get(ind.code) for s in subs]
-            numbers = [v for v in present if isinstance(v, int)]
-            values[ind.code] = sum(numbers) if numbers else None
-        else:
-            values[ind.code] = own.get(ind.code)
+    own = next((s.values for s in accepted(subs, registry) if s.unit_code == root.code), {})
+    values: dict[str, object] = {i.code: own.get(i.code) for i in form.cover.indicators}
+    # The cover's counts are consolidated like the statistics (only the returns that count).
+    values.update({i.code: result.totals[i.code].value for i in form.cover_counts.indicators})
     values.update(
         UNIT_CODE=root.code,
         UNIT_NAME=root.name,

@@ -108,7 +108,7 @@ class _ShareWriter:
         headers = ["指标编码", "指标名称", "计量单位", "合计", "填报单位数", "汇总方式"]
         ws.write_row(0, 0, headers, self.header)
         row = 1
-        for section in self.form.statistics_sections:
+        for section in self.form.consolidated_sections:
             ws.write_string(row, 0, section.title, self.total)
             row += 1
             for ind in section.indicators:
@@ -125,7 +125,7 @@ class _ShareWriter:
 
     def by_unit(self) -> None:
         ws = self.wb.add_worksheet("分单位")
-        indicators = self.form.statistics_indicators
+        indicators = self.form.consolidated_indicators
         ws.write_row(0, 0, ["单位编码", "单位名称"], self.header)
         ws.write_row(0, 2, [heading(i) for i in indicators], self.header)
         row = 1

@@ -121,7 +121,7 @@ class _Writer:
         ]
         ws.write_row(3, 0, headers, self.header)
         row = 4
-        for section in self.form.statistics_sections:
+        for section in self.form.consolidated_sections:
             ws.merge_range(row, 0, row, len(headers) - 1, section.title, self.section)
             row += 1
             for ind in section.indicators:
@@ -151,11 +151,11 @@ class _Writer:
 
     def by_unit(self) -> None:
         ws = self.wb.add_worksheet("分单位")
-        indicators = self.form.statistics_indicators
+        indicators = self.form.consolidated_indicators  # the matrix's columns, in order
         first_data_col = 3
         ws.write_string(0, 0, "单位", self.header)
         col = first_data_col
-        for section in self.form.statistics_sections:
+        for section in self.form.consolidated_sections:
             width = len(section.indicators)
             if width > 1:
                 ws.merge_range(0, col, 0, col + width - 1, section.title, self.header)
@@ -200,7 +200,7 @@ class _Writer:
         ws.write_string(row, 0, parent, self.subtotal)
         ws.write_string(row, 1, subtotal_label(self.registry, parent), self.subtotal)
         ws.write_string(row, 2, "", self.subtotal)
-        for offset, ind in enumerate(self.form.statistics_indicators):
+        for offset, ind in enumerate(self.form.consolidated_indicators):
             self.write_value(ws, row, first_col + offset, totals[ind.code].value, self.subtotal)
         return row + 1
 

@@ -107,7 +107,7 @@ def test_every_sum_total_equals_the_sum_of_accepted_returns(run, form, output) -
     rows = summary_rows(output)
     accepted = run["samples"].values()
     checked = 0
-    for ind in form.statistics_indicators:
+    for ind in form.consolidated_indicators:
         if ind.aggregation != "sum":
             continue
         values = [form.derived_value(ind.code, s.values) if ind.derived else s.values.get(ind.code)
@@ -118,6 +118,16 @@ def test_every_sum_total_equals_the_sum_of_accepted_returns(run, form, output) -
         assert rows[ind.code][4] == len(present), ind.code
         checked += 1
     assert checked > 100
+
+
+def test_cover_counts_open_the_summary_as_a_basic_group(run, form, output) -> None:
+    """在职人数, 党员数, 党支部数, 领导班子成员数: the figures every office report opens with."""
+    ws = output["汇总"]
+    assert ws.cell(5, 1).value == "基本情况"
+    codes = [ws.cell(row, 1).value for row in range(6, 6 + len(form.cover_counts.indicators))]
+    assert codes == ["STAFF_COUNT", "PARTY_MEMBERS", "BRANCH_COUNT", "LEADERS_COUNT"]
+    staff = sum(s.values["STAFF_COUNT"] for s in run["samples"].values())
+    assert summary_rows(output)["STAFF_COUNT"][3] == staff > 0
 
 
 def test_workbook_has_every_sheet_with_frozen_headers(form, output) -> None:
