@@ -20,19 +20,17 @@ from pathlib import Path
 from .submission import Submission
 
 CACHE_FOLDER = ".cache"
-# The modules whose code decides what a file's result is.
-RESULT_MODULES = (
-    "definition", "extract", "intake", "normalize", "problems", "rules", "sniff", "submission",
-    "validate", "xls_reader", "xlsx_reader", "feedback", "feedback_xml", "limits", "filenames",
-)  # fmt: skip
 
 
 def fingerprint(definition: bytes) -> str:
-    """The definition and registry (as `spec --json` prints them) and the checking code."""
+    """The definition and registry (as `spec --json` prints them) and the program's code: every
+    source file of the package, so that no module that decides a result (a hand-kept list
+    missed layout.py) can change without starting afresh."""
     digest = hashlib.sha256(definition)
     package = Path(__file__).parent
-    for module in RESULT_MODULES:
-        digest.update((package / f"{module}.py").read_bytes())
+    for source in sorted(package.rglob("*.py")):
+        digest.update(source.relative_to(package).as_posix().encode() + b"\0")
+        digest.update(source.read_bytes())
     return digest.hexdigest()[:16]
 
 

@@ -4,12 +4,14 @@ manifest status are the same with one worker or two, with the cache cold, warm, 
 from __future__ import annotations
 
 import json
+import multiprocessing
 import warnings
 from pathlib import Path
 
 import openpyxl
 import pytest
 
+from pipeline import limits
 from pipeline.fastfill import FastFiller
 from pipeline.run import run_consolidation
 from pipeline.sample import sample_return
@@ -99,3 +101,41 @@ def test_streaming_writer_gives_the_same_workbook(
     monkeypatch.setattr(write, "CONSTANT_MEMORY_FROM", 0)
     run_consolidation(inbox, tmp_path / "streamed", form, registry, use_cache=False)
     assert snapshot(tmp_path / "default", form) == snapshot(tmp_path / "streamed", form)
+
+
+def test_fingerprint_covers_every_module_of_the_package(tmp_path, monkeypatch) -> None:
+    """A change to any source file (layout.py was missing from a hand-kept list) starts
+    afresh; the same sources give the same fingerprint."""
+    import shutil
+
+    from pipeline import cache
+
+    copy = tmp_path / "pipeline"
+    shutil.copytree(Path(cache.__file__).parent, copy, ignore=shutil.ignore_patterns("__pycache__"))
+    monkeypatch.setattr(cache, "__file__", str(copy / "cache.py"))
+    before = cache.fingerprint(b"definition")
+    assert cache.fingerprint(b"definition") == before
+    assert cache.fingerprint(b"other definition") != before
+    layout = copy / "layout.py"
+    layout.write_text(layout.read_text(encoding="utf-8") + "\n# changed\n", encoding="utf-8")
+    assert cache.fingerprint(b"definition") != before
+
+
+def _mark() -> object:
+    return getattr(limits, "TEST_MARK", None)
+
+
+def test_workers_are_forked_whatever_the_platform_default(form, registry, monkeypatch) -> None:
+    """The start method is pinned: with the platform default set to spawn (Python 3.14 moves
+    Linux to forkserver), a worker still sees state the parent set after importing, which only
+    a forked worker can."""
+    from pipeline.workers import Workers
+
+    default = multiprocessing.get_start_method()
+    monkeypatch.setattr(limits, "TEST_MARK", "set in the parent", raising=False)
+    multiprocessing.set_start_method("spawn", force=True)
+    try:
+        with Workers(form, registry) as workers:
+            assert workers._get_pool(1).schedule(_mark).result() == "set in the parent"
+    finally:
+        multiprocessing.set_start_method(default, force=True)
