@@ -10,6 +10,7 @@ from __future__ import annotations
 import concurrent.futures
 import dataclasses
 import gc
+import multiprocessing
 import os
 import resource
 import time
@@ -29,7 +30,11 @@ from .problems import make_problem
 from .submission import Submission
 from .validate import validate
 
-TASKS_PER_WORKER = 200  # recycle workers so that the CPU limit applies per batch of files
+TASKS_PER_WORKER = 200
+# Pinned, not the platform default (Python 3.14 moves Linux from fork to forkserver): a forked
+# worker starts in milliseconds with the definition already loaded, and the memory limits and
+# gc.freeze() below are measured for it.
+START_METHOD = "fork"  # recycle workers so that the CPU limit applies per batch of files
 
 _form: Form | None = None
 _registry: Registry | None = None
@@ -130,6 +135,7 @@ class Workers:
                 max_tasks=TASKS_PER_WORKER,
                 initializer=_start_worker,
                 initargs=(self.form, self.registry),
+                context=multiprocessing.get_context(START_METHOD),
             )
         return self._pool
 
