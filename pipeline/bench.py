@@ -32,7 +32,7 @@ from .registry_book import write_registry_book
 from .registry_file import load_registry
 from .run import read_inbox
 from .sample import sample_return
-from .template import write_template
+from .template import template_filename, write_template
 from .write import RunInfo, write_consolidated
 
 DISTINCT_SAMPLES = 40  # distinct contents, reused with each unit's own code and name
@@ -117,7 +117,7 @@ def resubmit(form: Form, data: BenchData) -> None:
     first = sorted(data.inbox.iterdir())[1]
     registry = load_registry(data.units)
     unit = next(u for u in registry.units if first.name.startswith(u.code + "_"))
-    template = next(data.inbox.parent.glob("*.xlsx"))
+    template = data.inbox.parent / template_filename(form)  # units.xlsx lies beside it
     sample = sample_return(form, registry, unit, seed=424242, max_rows=4)
     FastFiller(template, form).write(first, sample.values, sample.ledgers)
 
