@@ -86,3 +86,10 @@ def test_utf16_external_entity_in_shared_strings_is_rejected(tmp_path: Path) -> 
     path = badfiles.utf16_external_entity(tmp_path / "xxe16.xlsx")
     with pytest.raises(ReadError, match="DTD"):
         read_xlsx(str(path), set(), set())
+
+
+def test_a_malformed_sheet_is_a_reason_not_a_crash(tmp_path: Path) -> None:
+    sheet = badfiles.sheet_xml('<row r="1"><c r="A1"><v>1</v></c>').replace(b"</sheetData>", b"")
+    path = badfiles.tiny_xlsx(tmp_path / "broken.xlsx", sheet)
+    with pytest.raises(ReadError, match="表格数据格式错误"):
+        read_xlsx(str(path), set(), set())
