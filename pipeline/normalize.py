@@ -96,7 +96,10 @@ def _unreadable_cell(raw: object) -> Normalized | None:
 
 
 def clean_text(raw: object) -> str:
-    return str(raw).strip(BLANK_CHARS)
+    """Text without blank edges, line breaks as LF: Excel keeps a cell's CR LF, LibreOffice and
+    Gnumeric save it as LF, and one return must read the same whichever program saved it."""
+    text = str(raw).strip(BLANK_CHARS)
+    return text.replace("\r\n", "\n").replace("\r", "\n") if "\r" in text else text
 
 
 def is_blank(raw: object) -> bool:

@@ -154,3 +154,5 @@ def test_text_strips_and_formats() -> None:
     assert to_text(12.0).value == "12"
     assert to_text(dt.datetime(2022, 1, 2)).value == "2022-01-02"
     assert to_text("=1+1").value == "=1+1"  # kept as text; the writer never makes it a formula
+    # CR LF (Excel) and LF (LibreOffice, Gnumeric) read alike; a lone CR is a line break too.
+    assert to_text("一\r\n二\r三\n四").value == "一\n二\n三\n四"
