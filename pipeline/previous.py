@@ -28,8 +28,8 @@ def read_previous(path: Path) -> PreviousPeriod:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             workbook = openpyxl.load_workbook(path, read_only=True, data_only=True)
-    except (OSError, InvalidFileException, zipfile.BadZipFile, KeyError, ValueError) as exc:
-        raise CompareError(f"无法读取上期汇总表“{name}”：{type(exc).__name__}") from None
+    except (OSError, InvalidFileException, zipfile.BadZipFile, KeyError, ValueError):
+        raise CompareError(f"无法读取上期汇总表“{name}”：文件已损坏或不是 Excel 工作簿") from None
     try:
         if SUMMARY_SHEET not in workbook.sheetnames or ABOUT_SHEET not in workbook.sheetnames:
             raise CompareError(f"“{name}”不是本工具生成的汇总表（缺少“汇总”或“说明”工作表）")

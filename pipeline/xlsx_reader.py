@@ -73,7 +73,7 @@ def read_xlsx(path: str, wanted_names: set[str], wanted_tables: set[str]) -> Wor
             return _read(zf, wanted_names, wanted_tables)
         except (zipfile.BadZipFile, EOFError, KeyError, ValueError, OSError) as exc:
             raise ReadError(
-                f"文件内容不完整或已损坏（{type(exc).__name__}），请重新保存后报送"
+                "文件内容不完整或已损坏（压缩包中的内容读不出来），请重新保存后报送"
             ) from exc
         except (ElementTree.ParseError, etree.XMLSyntaxError) as exc:
             raise ReadError(
