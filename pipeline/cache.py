@@ -2,24 +2,38 @@
 that file.
 
 A result is keyed by the file's sha256 and exact name (its bytes, whatever their encoding), the
-definition, the registry and the code that reads and checks (a fingerprint of those sources),
-so a change to any of them starts afresh. The cache lives in OUTDIR/.cache, written by the
-pipeline only; a damaged entry is ignored. It stores what a worker returns (the Submission),
-before anything that depends on the other files (duplicates, roll-up scope) is decided, and the
+definition, the registry and the program's code (a fingerprint of those sources), so a change
+to any of them starts afresh. It stores what a worker returns (the Submission), before
+anything that depends on the other files (duplicates, roll-up scope) is decided, and the
 feedback workbook once made.
+
+The cache lives in OUTDIR/.cache, and the output folder may be shared: anyone who can write
+there knows the key of a unit's return (its name and bytes) and the fingerprint (the code and
+definition are the same in every office). So nothing read back can run code or change a
+figure unnoticed: an entry is JSON in a strict schema (result_codec.py), sealed with an HMAC
+whose key lives outside the output folder (cache_key.py), and the feedback workbook's seal is
+in its entry. An entry or workbook that fails the check is ignored, counted in `tampered`
+(the run says so once), and the file is read again. A cache folder that is a symlink or not
+the clerk's own is not used at all.
 """
 
 from __future__ import annotations
 
 import hashlib
+import hmac
+import json
 import os
-import pickle
-import shutil
+import stat
 from pathlib import Path
 
+from . import result_codec
+from .outfiles import atomic_output, private_folder
 from .submission import Submission
 
 CACHE_FOLDER = ".cache"
+ENTRY_SUFFIX = ".json"
+FEEDBACK_SUFFIX = ".xlsx"
+MAX_ENTRY_BYTES = 64 * 1024 * 1024  # a result with thousands of ledger rows is a few MB
 
 
 def fingerprint(definition: bytes) -> str:
@@ -34,12 +48,20 @@ def fingerprint(definition: bytes) -> str:
     return digest.hexdigest()[:16]
 
 
+class CacheUnusable(Exception):
+    """The cache folder cannot be trusted (a symlink, not a folder, another user's)."""
+
+
 class ResultCache:
-    def __init__(self, outdir: Path, fingerprint: str):
+    def __init__(self, outdir: Path, fingerprint: str, key: bytes):
         self.outdir = outdir
         self.folder = outdir / CACHE_FOLDER
         self.fingerprint = fingerprint
-        self.folder.mkdir(parents=True, exist_ok=True)
+        self.key = key
+        self.tampered: list[str] = []  # cache files ignored because their seal failed
+        _check_folder(self.folder)
+        private_folder(self.folder)
+        _check_folder(self.folder)
         # Listed once: on a first run, a thousand failed opens cost more than the listing.
         with os.scandir(self.folder) as entries:
             self.present = {entry.name for entry in entries}
@@ -50,35 +72,104 @@ class ResultCache:
         name = os.fsencode(Path(source).name)
         return hashlib.sha256(f"{self.fingerprint}\0{sha256}\0".encode() + name).hexdigest()
 
+    def _seal(self, key: str, kind: bytes, data: bytes) -> str:
+        """The HMAC of `data` bound to its entry and kind: a sealed body cannot be moved to
+        another file's entry, nor a workbook passed off as an entry."""
+        message = key.encode() + b"\0" + kind + b"\0" + data
+        return hmac.new(self.key, message, hashlib.sha256).hexdigest()
+
     def load(self, source: str | Path, sha256: str, staged_feedback: Path) -> Submission | None:
         """The stored result for the file at `source` (its exact path) with this content."""
         key = self._key(source, sha256)
-        path = self.folder / f"{key}.pickle"
-        if path.name not in self.present:
+        name = key + ENTRY_SUFFIX
+        if name not in self.present:
             return None
-        try:
-            sub = pickle.loads(path.read_bytes())
-        except (OSError, pickle.UnpicklingError, EOFError, AttributeError, ValueError, TypeError):
+        entry = self._entry(key, _read_private(self.folder / name))
+        if entry is None:
+            self.tampered.append(name)
             return None
-        if not isinstance(sub, Submission):
+        sub, feedback_seal = entry
+        if sub.sha256 != sha256:
+            self.tampered.append(name)
             return None
-        feedback = self.folder / f"{key}.xlsx"
-        if feedback.name in self.present:
-            staged_feedback.parent.mkdir(parents=True, exist_ok=True)
-            shutil.copyfile(feedback, staged_feedback)
+        if feedback_seal:
+            workbook = _read_private(self.folder / (key + FEEDBACK_SUFFIX))
+            if workbook is not None and hmac.compare_digest(
+                feedback_seal, self._seal(key, b"feedback", workbook)
+            ):
+                with atomic_output(staged_feedback) as tmp:
+                    tmp.write_bytes(workbook)
+            else:
+                self.tampered.append(key + FEEDBACK_SUFFIX)  # made afresh instead
         return sub
 
+    def _entry(self, key: str, data: bytes | None) -> tuple[Submission, str] | None:
+        if data is None or b"\n" not in data:
+            return None
+        seal, body = data.split(b"\n", 1)
+        if not hmac.compare_digest(seal, self._seal(key, b"entry", body).encode()):
+            return None
+        try:
+            record = json.loads(body)
+            feedback_seal = record.get("feedback_seal") or ""
+            if not isinstance(feedback_seal, str):
+                return None
+            return result_codec.decode(record["result"]), feedback_seal
+        except (ValueError, KeyError, TypeError, AttributeError):
+            return None  # sealed by us but unreadable: an older schema
+
     def store(self, sub: Submission) -> None:
-        if not sub.sha256 or not sub.source:
-            return
-        key = self._key(sub.source, sub.sha256)
-        temporary = self.folder / f".{key}.tmp"
-        temporary.write_bytes(pickle.dumps(sub, protocol=pickle.HIGHEST_PROTOCOL))
-        temporary.replace(self.folder / f"{key}.pickle")
+        """Keep a worker's result, as it returned it."""
+        if sub.sha256 and sub.source:
+            key = self._key(sub.source, sub.sha256)
+            self._write_entry(key, {"result": result_codec.encode(sub)})
 
     def store_feedback(self, sub: Submission, staged_feedback: Path) -> None:
-        """The feedback workbook is made after the result is stored (it needs the status)."""
-        if sub.sha256 and sub.source and staged_feedback.exists():
-            shutil.copyfile(
-                staged_feedback, self.folder / f"{self._key(sub.source, sub.sha256)}.xlsx"
-            )
+        """Keep the feedback workbook, made after the result was stored (it needs the final
+        status): its seal joins the stored entry, which is read back and checked first (the
+        run has dropped the result's ledger rows by now)."""
+        if not (sub.sha256 and sub.source and staged_feedback.exists()):
+            return
+        key = self._key(sub.source, sub.sha256)
+        data = _read_private(self.folder / (key + ENTRY_SUFFIX))
+        if data is None or self._entry(key, data) is None:
+            return
+        record = json.loads(data.split(b"\n", 1)[1])
+        workbook = staged_feedback.read_bytes()
+        with atomic_output(self.folder / (key + FEEDBACK_SUFFIX)) as tmp:
+            tmp.write_bytes(workbook)
+        record["feedback_seal"] = self._seal(key, b"feedback", workbook)
+        self._write_entry(key, record)
+
+    def _write_entry(self, key: str, record: dict[str, object]) -> None:
+        body = json.dumps(record, ensure_ascii=False, separators=(",", ":")).encode()
+        with atomic_output(self.folder / (key + ENTRY_SUFFIX)) as tmp:
+            tmp.write_bytes(self._seal(key, b"entry", body).encode() + b"\n" + body)
+
+
+def _check_folder(folder: Path) -> None:
+    """Refuse a cache folder another user could have prepared: a symlink (it would send our
+    writes, and the results we trust, elsewhere), a non-folder, another user's folder."""
+    try:
+        info = folder.lstat()
+    except FileNotFoundError:
+        return
+    if stat.S_ISLNK(info.st_mode):
+        raise CacheUnusable(f"缓存文件夹“{CACHE_FOLDER}”是符号链接，可能被他人改动")
+    if not stat.S_ISDIR(info.st_mode):
+        raise CacheUnusable(f"“{CACHE_FOLDER}”不是文件夹")
+    if info.st_uid != os.getuid():
+        raise CacheUnusable(f"缓存文件夹“{CACHE_FOLDER}”属于其他用户")
+
+
+def _read_private(path: Path) -> bytes | None:
+    """A cache file's bytes, never through a symlink and never more than the cap."""
+    try:
+        handle = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
+    except OSError:
+        return None
+    with os.fdopen(handle, "rb") as source:
+        info = os.fstat(source.fileno())
+        if not stat.S_ISREG(info.st_mode) or info.st_size > MAX_ENTRY_BYTES:
+            return None
+        return source.read(MAX_ENTRY_BYTES + 1)

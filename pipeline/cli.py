@@ -7,6 +7,7 @@ configuration error.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import gc
 import json
 import os
@@ -18,6 +19,7 @@ import click
 
 from .compare import CompareError, check_comparable
 from .definition import DefinitionError, Form, Registry, as_json, load_form
+from .encryption import PASSWORD_ENV
 from .feedback import xml_is_guarded
 from .filenames import safe
 from .intake import entries_for
@@ -26,7 +28,14 @@ from .previous import read_previous
 from .problems import SEVERITY_LABEL
 from .registry_file import load_registry
 from .rollup import max_level
-from .run import NoProgress, RunResult, check_files, finish_feedback, run_consolidation
+from .run import (
+    NoProgress,
+    RunResult,
+    check_files,
+    encrypt_outputs,
+    finish_feedback,
+    run_consolidation,
+)
 from .submission import STATUS_LABEL, Status
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -86,6 +95,35 @@ def output_options(command):
         show_default=True,
         help="“汇总”表按第几级单位分列（0 只列合计，1 按局属各单位，2 再往下一级）",
     )(command)
+
+
+def password_option(command):
+    """--password, a flag: the password itself never appears on a command line (`ps` shows
+    those to every user of the machine)."""
+    return click.option(
+        "--password",
+        "ask_password",
+        is_flag=True,
+        help=(
+            "给汇总表、反馈表和上报表加密码（Excel、WPS、LibreOffice 输入密码后打开），"
+            "并用同一密码读取加了密码的上报表。密码取自环境变量 "
+            f"{PASSWORD_ENV}，未设置时提示输入（输入时不显示）"
+        ),
+    )(command)
+
+
+def read_password(asked: bool, confirm: bool = True) -> str | None:
+    """The password from the environment, else typed without echo (twice when it will lock
+    outputs: a typo would lock them for good)."""
+    if not asked:
+        return None
+    if os.environ.get(PASSWORD_ENV):
+        return os.environ[PASSWORD_ENV]
+    if not sys.stdin.isatty():
+        click.echo(f"错误：--password 需要密码：请设置环境变量 {PASSWORD_ENV}", err=True)
+        sys.exit(EXIT_USAGE)
+    prompt = {"hide_input": True, "confirmation_prompt": "请再次输入密码" if confirm else False}
+    return click.prompt("请输入密码", err=True, **prompt)
 
 
 def load_definition(form_path: Path, units_path: Path) -> tuple[Form, Registry]:
@@ -158,6 +196,7 @@ def spec(form_path: Path, units_path: Path, as_json_flag: bool) -> None:
 @click.option("--no-cache", "no_cache", is_flag=True, help="不使用上次的审核结果，全部重新读取")
 @definition_options
 @output_options
+@password_option
 def consolidate(
     inbox: Path,
     out_dir: Path,
@@ -168,6 +207,7 @@ def consolidate(
     level: int,
     compare_path: Path | None,
     share: bool,
+    ask_password: bool,
 ) -> None:
     """审核 INBOX 文件夹中的全部报表并汇总。
 
@@ -177,6 +217,7 @@ def consolidate(
     """
     form, registry = load_definition(form_path, units_path)
     options = output_choice(form, registry, level, compare_path, share, report=False)
+    options = dataclasses.replace(options, password=read_password(ask_password))
     result = consolidate_folder(
         inbox, out_dir, form, registry, units_path, quiet, options, use_cache=not no_cache
     )
@@ -189,6 +230,7 @@ def consolidate(
 @quiet_option
 @definition_options
 @output_options
+@password_option
 def report(
     inbox: Path,
     out_dir: Path,
@@ -198,6 +240,7 @@ def report(
     level: int,
     compare_path: Path | None,
     share: bool,
+    ask_password: bool,
 ) -> None:
     """汇总 INBOX 并生成报告稿（Word 和 Markdown）：<报告期>_统计情况.docx / .md。
 
@@ -208,6 +251,7 @@ def report(
     """
     form, registry = load_definition(form_path, units_path)
     options = output_choice(form, registry, level, compare_path, share, report=True)
+    options = dataclasses.replace(options, password=read_password(ask_password))
     result = consolidate_folder(inbox, out_dir, form, registry, units_path, quiet, options)
     sys.exit(EXIT_OK if result.clean else EXIT_REJECTED)
 
@@ -257,6 +301,8 @@ def consolidate_folder(
     result = run_consolidation(
         inbox, out_dir, form, registry, str(units_path), progress, options, use_cache
     )
+    for notice in result.notices:
+        click.echo(safe(f"注意：{notice}"), err=True)
     print_summary(result, registry)
     print_outputs(result)
     return result
@@ -351,8 +397,14 @@ def print_feedback_failures(failures: dict[str, str], where: str) -> None:
 @out_option("反馈表写到这个文件夹下的“反馈”子文件夹")
 @quiet_option
 @definition_options
+@password_option
 def check(
-    paths: tuple[Path, ...], out_dir: Path, quiet: bool, form_path: Path, units_path: Path
+    paths: tuple[Path, ...],
+    out_dir: Path,
+    quiet: bool,
+    form_path: Path,
+    units_path: Path,
+    ask_password: bool,
 ) -> None:
     """只审核报表（文件或文件夹），列出问题并生成反馈表，不汇总。
 
@@ -364,9 +416,12 @@ def check(
     if missing:
         click.echo(f"错误：找不到“{safe(str(missing[0]))}”", err=True)
         sys.exit(EXIT_USAGE)
+    password = read_password(ask_password)
     progress = NoProgress() if quiet else BarProgress()
-    subs, failures = check_files(entries_for(list(paths)), form, registry, progress, out_dir)
+    entries = entries_for(list(paths))
+    subs, failures = check_files(entries, form, registry, progress, out_dir, password=password)
     feedback = finish_feedback(subs, out_dir)
+    encrypt_outputs(feedback, password)
     for sub in subs:
         counts = f"错误 {sub.errors} 处，警告 {sub.warnings} 处"
         click.echo(f"{safe(sub.file)}：{STATUS_LABEL[sub.status]}（{counts}）")

@@ -15,13 +15,15 @@ import os
 import stat
 from dataclasses import dataclass
 from pathlib import Path
+from typing import BinaryIO
 
 from . import limits
 from .definition import Form
+from .encryption import WrongPassword, decrypt_workbook
 from .extract import extract
 from .filenames import display_name
 from .problems import make_problem
-from .sniff import sniff
+from .sniff import sniff, sniff_bytes
 from .submission import RawSubmission
 from .xls_reader import read_xls
 from .xlsx_reader import ReadError, read_xlsx
@@ -92,11 +94,23 @@ def file_sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
-def read_return(path: Path, form: Form, sha256: str, mtime: float) -> RawSubmission:
+def read_return(
+    path: Path, form: Form, sha256: str, mtime: float, password: str | None = None
+) -> RawSubmission:
     """Everything the form needs from one file, or a file-level problem saying why not.
-    The submission names the file by its display name (as its inbox entry does)."""
+    The submission names the file by its display name (as its inbox entry does). With a
+    password, a password-protected workbook (an office's own encrypted 上报 return) is
+    decrypted in memory and read."""
     raw = RawSubmission(file=display_name(path.name), sha256=sha256, mtime=mtime)
     kind = sniff(str(path))
+    source: str | BinaryIO = str(path)
+    if kind.encrypted and password:
+        try:
+            source = decrypt_workbook(path, password)
+        except WrongPassword:
+            raw.problems.append(make_problem("FILE_UNREADABLE", reason=WRONG_PASSWORD))
+            return raw
+        kind = sniff_bytes(source)
     if not kind.format:
         raw.problems.append(make_problem("FILE_WRONG_FORMAT", reason=kind.reason))
         return raw
@@ -104,11 +118,14 @@ def read_return(path: Path, form: Form, sha256: str, mtime: float) -> RawSubmiss
     tables = {ledger.id for ledger in form.ledgers}
     try:
         if kind.format == "xlsx":
-            data = read_xlsx(str(path), names, tables)
+            data = read_xlsx(source, names, tables)
         else:
-            data = read_xls(str(path))
+            data = read_xls(source)
     except ReadError as exc:
         raw.problems.append(make_problem("FILE_UNREADABLE", reason=str(exc)))
         return raw
     extract(data, form, raw)
     return raw
+
+
+WRONG_PASSWORD = "文件已加密，所给密码无法打开。请核对密码，或请报送单位取消密码后重新报送"

@@ -47,6 +47,9 @@ class OutputOptions:
     previous: PreviousPeriod | None = None  # an earlier consolidated workbook, read
     share: bool = False  # write the 脱敏 copy
     report: bool = False  # write the report draft (.docx and .md)
+    # Encrypt the internal workbooks (consolidated, feedback, 上报) with it, and open
+    # password-protected returns (a subordinate office's encrypted 上报 return) with it.
+    password: str | None = None
 
 
 @dataclass

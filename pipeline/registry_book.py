@@ -39,7 +39,7 @@ GUIDE = (
 def write_registry_book(registry: Registry, path: Path) -> Path:
     """Write the workbook (atomically: a half-written file never takes the real name)."""
     path = Path(path)
-    with atomic_output(path) as tmp:
+    with atomic_output(path, private=False) as tmp:  # the clerk's own list, kept with the template
         workbook = xlsxwriter.Workbook(str(tmp), WORKBOOK_OPTIONS)
         workbook.set_properties({"title": "报送单位名单", "created": FIXED_CREATED, "author": ""})
         _units_sheet(workbook, registry)

@@ -15,13 +15,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
 
-from .cache import ResultCache, fingerprint
+from .cache import CACHE_FOLDER, CacheUnusable, ResultCache, fingerprint
+from .cache_key import KeyUnavailable, cache_key
 from .consolidate import Consolidation, accepted, consolidate, settle_duplicates
 from .definition import Form, Registry, as_json
+from .encryption import encrypt_workbook
 from .feedback import FEEDBACK_FOLDER, feedback_path, staged_path, wants_feedback
 from .filenames import display_name, is_exact, name_bytes_hex
 from .intake import Entry, discover, file_sha256
-from .outfiles import atomic_output
+from .outfiles import atomic_output, close_folder, open_to_others, private_folder
 from .outputs import (
     OutputOptions,
     Prepared,
@@ -73,6 +75,7 @@ class RunResult:
     outputs: dict[str, Path] = field(default_factory=dict)  # 上报, 催报, share, report files
     prepared: Prepared | None = None  # 核对 checks, 催报 list, period comparison
     feedback_failures: dict[str, str] = field(default_factory=dict)  # file -> reason
+    notices: list[str] = field(default_factory=list)  # warnings for the screen (cache, folder)
 
     @property
     def clean(self) -> bool:
@@ -101,13 +104,14 @@ def check_files(
     progress: Progress | None = None,
     outdir: Path | None = None,
     use_cache: bool = False,
+    password: str | None = None,
 ) -> tuple[list[Submission], dict[str, str]]:
     """A Submission for every entry: read and checked, or skipped with a reason; and the
     files whose feedback workbook could not be made (why). With `outdir`, feedback workbooks
     are staged there (see finish_feedback)."""
-    cache = _cache(outdir, form, registry) if use_cache else None
+    cache = _cache(outdir, form, registry, []) if use_cache else None
     failures: dict[str, str] = {}
-    with Workers(form, registry) as workers:
+    with Workers(form, registry, password) as workers:
         submissions = read_entries(found, workers, progress, cache)
         if outdir is not None:
             jobs = start_feedback(workers, submissions, outdir)
@@ -163,8 +167,46 @@ def read_entries(
     return submissions
 
 
-def _cache(outdir: Path | None, form: Form, registry: Registry) -> ResultCache | None:
-    return None if outdir is None else ResultCache(outdir, _fingerprint(form, registry))
+def _cache(
+    outdir: Path | None, form: Form, registry: Registry, notices: list[str]
+) -> ResultCache | None:
+    """The result cache, or None (with a notice why) when it cannot be trusted this run."""
+    if outdir is None:
+        return None
+    try:
+        return ResultCache(outdir, _fingerprint(form, registry), cache_key())
+    except (KeyUnavailable, CacheUnusable) as exc:
+        notices.append(f"{exc}：本次不使用审核结果缓存，全部重新读取")
+        return None
+
+
+TAMPERED = "缓存文件被改动，已忽略并重新读取"
+SHARED_OUTDIR = (
+    "输出文件夹“{folder}”其他用户也可以写入：放在其中的文件可能被他人替换。"
+    "汇总表等含个人信息的文件只有本人可以读取，建议改用只有本人能写入的文件夹"
+)
+
+
+def _guard_outdir(outdir: Path, notices: list[str]) -> None:
+    """Warn when others can write to the output folder; close the folders of ours in it."""
+    private_folder(outdir)  # made 0700 when it does not exist yet
+    if open_to_others(outdir):
+        notices.append(SHARED_OUTDIR.format(folder=display_name(outdir)))
+    for folder in (outdir / FEEDBACK_FOLDER, outdir / CACHE_FOLDER):
+        if folder.is_dir() and not folder.is_symlink():
+            close_folder(folder)
+
+
+def _cache_notices(cache: ResultCache | None, notices: list[str]) -> None:
+    if cache is not None and cache.tampered:
+        notices.append(f"{TAMPERED}（{len(cache.tampered)} 个缓存文件）")
+
+
+def encrypt_outputs(paths: list[Path], password: str | None) -> None:
+    """Lock the internal workbooks with the password (the 脱敏 copy stays open)."""
+    if password:
+        for path in paths:
+            encrypt_workbook(path, password)
 
 
 FEEDBACK_STATUSES = (Status.REJECTED, Status.ACCEPTED_WITH_WARNINGS)
@@ -175,7 +217,7 @@ def start_feedback(
 ) -> list[FeedbackJob]:
     """Start a feedback workbook for each return that counts and has problems (superseded
     and ignored files get none), unless the cache already staged it."""
-    (outdir / FEEDBACK_FOLDER).mkdir(parents=True, exist_ok=True)
+    private_folder(outdir / FEEDBACK_FOLDER)
     orders = [
         (sub, staged_path(outdir, sub.sha256))
         for sub in submissions
@@ -241,9 +283,13 @@ def run_consolidation(
 ) -> RunResult:
     started = dt.datetime.now().replace(microsecond=0)
     clock = [time.perf_counter()]
-    cache = _cache(outdir, form, registry) if use_cache else None
-    with Workers(form, registry) as workers:
+    options = options or OutputOptions()
+    notices: list[str] = []
+    _guard_outdir(outdir, notices)
+    cache = _cache(outdir, form, registry, notices) if use_cache else None
+    with Workers(form, registry, options.password) as workers:
         submissions = read_entries(discover(inbox), workers, progress, cache)
+        _cache_notices(cache, notices)
         # Feedback workbooks are made by the workers while this process writes.
         pending = start_feedback(workers, submissions, outdir)
         clock.append(time.perf_counter())
@@ -251,9 +297,7 @@ def run_consolidation(
         result = consolidate(chosen, form, registry)
         for sub in submissions:  # the rows live on in result.ledgers: ~20 KB a return freed
             sub.ledgers = {}
-        prepared = prepare_outputs(
-            form, registry, result, submissions, options or OutputOptions(), started.date()
-        )
+        prepared = prepare_outputs(form, registry, result, submissions, options, started.date())
         # The 上报 return is written by a worker while this process writes the workbook.
         rollup = rollup_order(outdir, prepared)
         rollup_written = workers.rollup(rollup)
@@ -272,6 +316,7 @@ def run_consolidation(
         failures = wait_feedback(pending, cache, progress)
     missing = [u.code for u in registry.units if u.code not in result.units]
     feedback = finish_feedback(submissions, outdir)
+    encrypt_outputs([workbook, outputs["rollup"], *feedback], options.password)
     manifest = write_manifest(
         outdir / MANIFEST_NAME, form, submissions, workbook, missing, started, outputs, feedback
     )
@@ -279,8 +324,9 @@ def run_consolidation(
     if os.environ.get("PIPELINE_TIMINGS"):
         _write_timings(Path(os.environ["PIPELINE_TIMINGS"]), clock, workbook_seconds, submissions)
     return RunResult(
-        submissions, result, workbook, manifest, missing, feedback, outputs, prepared, failures
-    )
+        submissions, result, workbook, manifest, missing, feedback, outputs, prepared, failures,
+        notices,
+    )  # fmt: skip
 
 
 def _write_timings(

@@ -60,7 +60,7 @@ def write_share(
     result: Consolidation,
     submissions: list[Submission],
 ) -> Path:
-    with atomic_output(path) as tmp:
+    with atomic_output(path, private=False) as tmp:  # shareable: no personal data
         workbook = xlsxwriter.Workbook(str(tmp), WORKBOOK_OPTIONS)
         workbook.set_properties(
             {"title": f"{form.title} 汇总（脱敏）", "created": FIXED_CREATED, "author": ""}

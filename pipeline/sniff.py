@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import zipfile
 from dataclasses import dataclass
+from typing import BinaryIO
 
 import msoffcrypto
 import olefile
@@ -17,19 +18,33 @@ SAVE_AS_XLSX = "请用 Excel 或 WPS 打开后“另存为”Excel 工作簿（.
 class Kind:
     format: str  # "xlsx", "xls", or "" when the file is not read
     reason: str = ""  # why it is not read, in the unit's terms
+    encrypted: bool = False  # password-protected (readable with the password)
+
+
+ENCRYPTED = Kind("", "文件已加密，请取消密码后重新报送", encrypted=True)
 
 
 def sniff(path: str) -> Kind:
     with open(path, "rb") as handle:
-        head = handle.read(512)
+        return sniff_bytes(handle)
+
+
+def sniff_bytes(source: BinaryIO) -> Kind:
+    """What an open file (or a decrypted workbook in memory) is; leaves it at its start."""
+    source.seek(0)
+    head = source.read(512)
+    source.seek(0)
     if head.startswith(ZIP_MAGIC) or head.startswith(b"PK\x05\x06"):
-        return _zip_kind(path)
-    if head.startswith(OLE_MAGIC):
-        return _ole_kind(path)
-    return Kind("", _other_reason(head))
+        kind = _zip_kind(source)
+    elif head.startswith(OLE_MAGIC):
+        kind = _ole_kind(source)
+    else:
+        kind = Kind("", _other_reason(head))
+    source.seek(0)
+    return kind
 
 
-def _zip_kind(path: str) -> Kind:
+def _zip_kind(path: BinaryIO) -> Kind:
     try:
         with zipfile.ZipFile(path) as zf:
             names = set(zf.namelist())
@@ -47,21 +62,21 @@ def _zip_kind(path: str) -> Kind:
     return Kind("", "这是压缩包，不是 Excel 工作簿，请使用下发的 .xlsx 模板填报")
 
 
-def _ole_kind(path: str) -> Kind:
+def _ole_kind(path: BinaryIO) -> Kind:
     try:
         with olefile.OleFileIO(path) as ole:
             streams = {"/".join(entry) for entry in ole.listdir()}
     except (OSError, ValueError, IndexError, TypeError):
         return Kind("", "文件已损坏，无法打开，请重新保存后报送")
     if "EncryptedPackage" in streams or "EncryptionInfo" in streams:
-        return Kind("", "文件已加密，请取消密码后重新报送")
+        return ENCRYPTED
     if "WordDocument" in streams:
         return Kind("", "这是 Word 文档，不是统计报表，请使用下发的 .xlsx 模板填报")
     if "Workbook" in streams or "Book" in streams:
         try:
-            with open(path, "rb") as handle:
-                if msoffcrypto.OfficeFile(handle).is_encrypted():
-                    return Kind("", "文件已加密，请取消密码后重新报送")
+            path.seek(0)
+            if msoffcrypto.OfficeFile(path).is_encrypted():
+                return ENCRYPTED
         except Exception:  # noqa: BLE001 - msoffcrypto raises many kinds; xlrd decides next
             pass
         return Kind("xls")

@@ -49,7 +49,7 @@ def template_filename(form: Form) -> str:
 
 def write_template(form: Form, registry: Registry, folder: Path) -> Path:
     path = Path(folder) / template_filename(form)
-    with atomic_output(path) as tmp:
+    with atomic_output(path, private=False) as tmp:  # shareable: no personal data
         workbook = xlsxwriter.Workbook(str(tmp), WORKBOOK_OPTIONS)
         workbook.set_properties({"title": form.title, "created": FIXED_CREATED, "author": ""})
         _TemplateWriter(workbook, form, registry).write()

@@ -38,15 +38,16 @@ START_METHOD = "fork"  # recycle workers so that the CPU limit applies per batch
 
 _form: Form | None = None
 _registry: Registry | None = None
+_password: str | None = None  # opens password-protected returns (an office's 上报 return)
 
 
-def _start_worker(form: Form, registry: Registry) -> None:
-    global _form, _registry
+def _start_worker(form: Form, registry: Registry, password: str | None = None) -> None:
+    global _form, _registry, _password
     # A forked worker inherits the parent's objects (every result gathered so far); frozen,
     # they are never scanned by this worker's garbage collector, which otherwise grows slower
     # with every file the run has read (and copies the pages it touches).
     gc.freeze()
-    _form, _registry = form, registry
+    _form, _registry, _password = form, registry, password
     # A forked worker starts with the parent's address space (which grows with the results
     # gathered so far): the limit is what one file may add on top of that.
     _limit(resource.RLIMIT_AS, _address_space() + limits.WORKER_MEMORY_BYTES)
@@ -76,7 +77,7 @@ def check_return(path: str, sha256: str, mtime: float) -> Submission:
     assert _form is not None and _registry is not None
     started = time.perf_counter()
     try:
-        raw = read_return(Path(path), _form, sha256, mtime)
+        raw = read_return(Path(path), _form, sha256, mtime, _password)
     except MemoryError:
         reason = "文件过大，读取时超出内存限制，不是正常的报表"
         return failed(display_name(Path(path).name), sha256, mtime, reason)
@@ -115,8 +116,8 @@ class Workers:
     parent consolidates and writes, they make the feedback workbooks (which need each file's
     final status, and cost as much as reading a dozen files each)."""
 
-    def __init__(self, form: Form, registry: Registry):
-        self.form, self.registry = form, registry
+    def __init__(self, form: Form, registry: Registry, password: str | None = None):
+        self.form, self.registry, self.password = form, registry, password
         self._pool: ProcessPool | None = None
 
     def __enter__(self) -> Workers:
@@ -134,7 +135,7 @@ class Workers:
                 max_workers=max(1, min(wanted, tasks)),
                 max_tasks=TASKS_PER_WORKER,
                 initializer=_start_worker,
-                initargs=(self.form, self.registry),
+                initargs=(self.form, self.registry, self.password),
                 context=multiprocessing.get_context(START_METHOD),
             )
         return self._pool

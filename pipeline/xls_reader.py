@@ -7,6 +7,8 @@ warn about (holds_tables=False): .xls is an accepted format.
 
 from __future__ import annotations
 
+from typing import BinaryIO
+
 import xlrd
 
 from . import limits
@@ -15,9 +17,12 @@ from .submission import ErrorValue
 from .xlsx_reader import ReadError
 
 
-def read_xls(path: str) -> WorkbookData:
+def read_xls(path: str | BinaryIO) -> WorkbookData:
     try:
-        book = xlrd.open_workbook(path, on_demand=True)
+        if isinstance(path, str):
+            book = xlrd.open_workbook(path, on_demand=True)
+        else:  # a decrypted workbook, in memory
+            book = xlrd.open_workbook(file_contents=path.read(), on_demand=True)
     except (xlrd.XLRDError, ValueError, IndexError, KeyError, AssertionError, EOFError) as exc:
         raise ReadError(
             "无法识别的 Excel 97-2003 文件，请用 Excel 或 WPS 另存为 .xlsx 后报送"

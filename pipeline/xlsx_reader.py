@@ -60,7 +60,10 @@ class _Parts:
     date1904: bool
 
 
-def read_xlsx(path: str, wanted_names: set[str], wanted_tables: set[str]) -> WorkbookData:
+def read_xlsx(
+    path: str | IO[bytes], wanted_names: set[str], wanted_tables: set[str]
+) -> WorkbookData:
+    """The wanted names, tables and their cells, from a file (or a decrypted one in memory)."""
     try:
         zf = zipfile.ZipFile(path)
     except (zipfile.BadZipFile, OSError, ValueError) as exc:

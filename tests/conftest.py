@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import os
 from collections.abc import Callable
 from pathlib import Path
 
@@ -18,6 +19,15 @@ from pipeline.template import write_template
 ROOT = Path(__file__).resolve().parent.parent
 FORM_PATH = ROOT / "input_templates" / "form.yaml"
 UNITS_PATH = ROOT / "input_templates" / "units.xlsx"
+
+
+@pytest.fixture(scope="session", autouse=True)
+def clerk_config(tmp_path_factory) -> Path:
+    """The clerk's configuration folder (it holds the cache key) for this test session and
+    the programs it starts: never the real home."""
+    folder = tmp_path_factory.mktemp("clerk-config")
+    os.environ["PIPELINE_CONFIG_DIR"] = str(folder)
+    return folder
 
 
 @pytest.fixture(scope="session")

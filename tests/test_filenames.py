@@ -130,7 +130,7 @@ def test_lookalike_names_keep_their_own_source_and_cache_key(
         units[str(tmp_path / name)] = code
     subs = read_inbox(tmp_path, form, registry)
     assert {s.source: s.unit_code for s in subs} == units
-    cache = ResultCache(tmp_path / "out", "fingerprint")
+    cache = ResultCache(tmp_path / "out", "fingerprint", b"k" * 32)
     assert cache._key(tmp_path / names[0], "0" * 64) != cache._key(tmp_path / names[1], "0" * 64)
 
 
@@ -206,12 +206,12 @@ def runs(inbox, tmp_path_factory) -> dict:
     folder = str(inbox["folder"])
     cold = consolidate("consolidate", folder, "--out", str(out), "--share")
     first = snapshot(out)
-    pickles = sorted(p.name for p in (out / ".cache").glob("*.pickle"))
+    entries = sorted(p.name for p in (out / ".cache").glob("*.json"))
     warm = consolidate("consolidate", folder, "--out", str(out), "--share")
     second = snapshot(out)
     report = consolidate("report", folder, "--out", str(out), "--share")
     return {"out": out, "cold": cold, "warm": warm, "report": report, "first": first,
-            "second": second, "pickles": pickles}  # fmt: skip
+            "second": second, "entries": entries}  # fmt: skip
 
 
 def consolidated_filename_of_run() -> str:
@@ -363,9 +363,9 @@ def test_share_copy_report_and_rollup_are_written(runs) -> None:
 
 def test_warm_run_gives_the_same_from_the_cache(runs) -> None:
     assert runs["first"] == runs["second"]
-    assert len(runs["pickles"]) == 9  # every file read: 8 returns and the note
-    after = sorted(p.name for p in (runs["out"] / ".cache").glob("*.pickle"))
-    assert after == runs["pickles"]  # exact-bytes keys found again: nothing read twice
+    assert len(runs["entries"]) == 9  # every file read: 8 returns and the note
+    after = sorted(p.name for p in (runs["out"] / ".cache").glob("*.json"))
+    assert after == runs["entries"]  # exact-bytes keys found again: nothing read twice
 
 
 def test_previous_workbook_with_a_gbk_name_is_named_in_chinese(runs, tmp_path) -> None:

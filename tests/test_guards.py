@@ -213,7 +213,7 @@ def test_lying_dimension_does_not_hide_values(form, registry, good, tmp_path) ->
 # Worker processes: a hang, a native crash or a memory blow-up costs one file
 
 
-def misbehave(path, form, sha256, mtime):
+def misbehave(path, form, sha256, mtime, password=None):
     name = Path(path).name
     if name == "hang.xlsx":
         time.sleep(3600)
@@ -223,7 +223,7 @@ def misbehave(path, form, sha256, mtime):
     if name == "greedy.xlsx":
         hoard = bytearray(limits.WORKER_MEMORY_BYTES * 2)
         return hoard
-    return ORIGINAL_READ(path, form, sha256, mtime)
+    return ORIGINAL_READ(path, form, sha256, mtime, password)
 
 
 ORIGINAL_READ = workers.read_return
@@ -249,7 +249,7 @@ def test_hang_crash_and_memory_cost_one_file_each(
     assert subs["fine.xlsx"].status is Status.ACCEPTED
 
 
-def spin(path, form, sha256, mtime):
+def spin(path, form, sha256, mtime, password=None):
     faulthandler.disable()
     while True:  # burns CPU until the kernel's RLIMIT_CPU stops the worker
         pass

@@ -175,7 +175,7 @@ def runs(hostile, tmp_path_factory) -> dict:
     tmp_before = tmp_listing()
     out = work / "out"
     cold = consolidate(hostile.inbox, out, sandbox)
-    pickles = sorted(p.name for p in (out / ".cache").glob("*.pickle"))
+    entries = sorted(p.name for p in (out / ".cache").glob("*.json"))
     cold_snapshot = snapshot(cold)
     warm = consolidate(hostile.inbox, out, sandbox)
     warm_snapshot = snapshot(warm)
@@ -185,8 +185,8 @@ def runs(hostile, tmp_path_factory) -> dict:
         "warm": warm,
         "valid": valid,
         "snapshots": {"cold": cold_snapshot, "warm": warm_snapshot, "valid": snapshot(valid)},
-        "pickles": pickles,
-        "pickles_after_warm": sorted(p.name for p in (out / ".cache").glob("*.pickle")),
+        "entries": entries,
+        "entries_after_warm": sorted(p.name for p in (out / ".cache").glob("*.json")),
         "inbox_before": inbox_before,
         "inbox_after": tree_state(hostile.inbox),
         "outside_before": outside_before,
@@ -407,8 +407,8 @@ def test_warm_run_gives_the_same_verdicts_from_the_cache(runs) -> None:
     assert snaps["warm"] is not None
     assert verdicts(snaps["warm"]) == verdicts(snaps["cold"])
     assert snaps["warm"]["status_sheet"] == snaps["cold"]["status_sheet"]
-    assert runs["pickles"], "the cold run cached nothing"
-    assert runs["pickles_after_warm"] == runs["pickles"]  # every result found again
+    assert runs["entries"], "the cold run cached nothing"
+    assert runs["entries_after_warm"] == runs["entries"]  # every result found again
 
 
 def test_runs_do_not_hang(runs) -> None:

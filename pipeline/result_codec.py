@@ -1,0 +1,162 @@
+"""A checked result (Submission) as plain JSON data and back, with a strict schema.
+
+The result cache keeps what a worker returned between runs. Whatever is read back from disk
+must not be able to run code (pickle could) or smuggle in a type the pipeline never makes:
+decoding accepts exactly the shapes `encode` writes, and raises CodecError for anything else.
+Values are None, bool, int, float, str, a date / datetime tagged as {"date": "…"}, or the
+choices of a multi-select cell, a tuple of texts tagged as {"choices": [...]}.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from .problems import Problem, Severity
+from .submission import Status, Submission
+
+SCHEMA = 1
+_PROBLEM_FIELDS = ("code", "message", "file", "unit", "sheet", "cell", "indicator", "value")
+
+
+class CodecError(ValueError):
+    """The data is not a result this program wrote."""
+
+
+# Encode
+
+
+def encode(sub: Submission) -> dict[str, Any]:
+    return {
+        "schema": SCHEMA,
+        "file": sub.file,
+        "sha256": sub.sha256,
+        "mtime": sub.mtime,
+        "unit_code": sub.unit_code,
+        "unit_name": sub.unit_name,
+        "submitted": _value(sub.submitted),
+        "values": {code: _value(v) for code, v in sub.values.items()},
+        "cells": {code: [sheet, cell] for code, (sheet, cell) in sub.cells.items()},
+        "ledgers": {
+            ledger: [{key: _value(v) for key, v in row.items()} for row in rows]
+            for ledger, rows in sub.ledgers.items()
+        },
+        "problems": [_problem(p) for p in sub.problems],
+        "status": sub.status.value,
+        "reason": sub.reason,
+        "timing": list(sub.timing),
+    }
+
+
+def _value(value: object) -> object:
+    if value is None or type(value) in (bool, int, float, str):
+        return value
+    if type(value) is dt.datetime:
+        return {"datetime": value.isoformat()}
+    if type(value) is dt.date:
+        return {"date": value.isoformat()}
+    if type(value) is tuple and all(type(item) is str for item in value):
+        return {"choices": list(value)}
+    raise CodecError(f"no JSON form for {type(value).__name__}")
+
+
+def _problem(p: Problem) -> dict[str, str]:
+    return {"severity": p.severity.value} | {name: getattr(p, name) for name in _PROBLEM_FIELDS}
+
+
+# Decode
+
+
+def decode(data: object) -> Submission:
+    """The Submission `encode` described; CodecError for anything else."""
+    record = _mapping(data)
+    if record.get("schema") != SCHEMA:
+        raise CodecError("unknown schema")
+    try:
+        sub = Submission(
+            file=_text(record["file"]),
+            sha256=_text(record["sha256"]),
+            mtime=_number(record["mtime"]),
+            unit_code=_text(record["unit_code"]),
+            unit_name=_text(record["unit_name"]),
+            submitted=_date_or_none(record["submitted"]),
+            values={_text(k): _decoded(v) for k, v in _mapping(record["values"]).items()},
+            cells={_text(k): _pair(v) for k, v in _mapping(record["cells"]).items()},
+            ledgers={
+                _text(k): [_row(row) for row in _list(rows)]
+                for k, rows in _mapping(record["ledgers"]).items()
+            },
+            problems=[_decoded_problem(p) for p in _list(record["problems"])],
+            status=Status(record["status"]),
+            reason=_text(record["reason"]),
+            timing=_timing(record["timing"]),
+        )
+    except (KeyError, TypeError, ValueError) as exc:
+        raise CodecError(str(exc)) from None
+    return sub
+
+
+def _decoded(value: object) -> object:
+    if value is None or type(value) in (bool, int, float, str):
+        return value
+    tagged = _mapping(value)
+    if len(tagged) == 1 and type(tagged.get("date")) is str:
+        return dt.date.fromisoformat(tagged["date"])
+    if len(tagged) == 1 and type(tagged.get("datetime")) is str:
+        return dt.datetime.fromisoformat(tagged["datetime"])
+    if len(tagged) == 1 and "choices" in tagged:
+        return tuple(_text(item) for item in _list(tagged["choices"]))
+    raise CodecError("unknown value")
+
+
+def _date_or_none(value: object) -> dt.date | None:
+    decoded = _decoded(value)
+    if decoded is None:
+        return None
+    if isinstance(decoded, dt.date) and not isinstance(decoded, dt.datetime):
+        return decoded
+    raise CodecError("not a date")
+
+
+def _row(row: object) -> dict[str, object]:
+    return {_text(k): _decoded(v) for k, v in _mapping(row).items()}
+
+
+def _decoded_problem(data: object) -> Problem:
+    record = _mapping(data)
+    fields = {name: _text(record[name]) for name in _PROBLEM_FIELDS}
+    return Problem(severity=Severity(record["severity"]), **fields)
+
+
+def _pair(value: object) -> tuple[str, str]:
+    sheet, cell = _list(value)
+    return _text(sheet), _text(cell)
+
+
+def _timing(value: object) -> tuple[float, float]:
+    reading, validating = _list(value)
+    return _number(reading), _number(validating)
+
+
+def _mapping(value: object) -> dict:
+    if type(value) is not dict:
+        raise CodecError("expected an object")
+    return value
+
+
+def _list(value: object) -> list:
+    if type(value) is not list:
+        raise CodecError("expected a list")
+    return value
+
+
+def _text(value: object) -> str:
+    if type(value) is not str:
+        raise CodecError("expected text")
+    return value
+
+
+def _number(value: object) -> float:
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return float(value)
+    raise CodecError("expected a number")
