@@ -25,15 +25,15 @@ from pathlib import Path
 
 import pandas as pd
 
-from .consolidate import accepted, consolidate
-from .definition import Form, Registry, Unit, load_form
-from .fastfill import FastFiller
-from .registry_book import write_registry_book
-from .registry_file import load_registry
-from .run import read_inbox
-from .sample import sample_return
-from .template import template_filename, write_template
-from .write import RunInfo, write_consolidated
+from pipeline.consolidate import accepted, consolidate
+from pipeline.definition import Form, Registry, Unit, load_form
+from pipeline.fastfill import FastFiller
+from pipeline.registry_book import write_registry_book
+from pipeline.registry_file import load_registry
+from pipeline.run import read_inbox
+from pipeline.sample import sample_return
+from pipeline.template import template_filename, write_template
+from pipeline.write import RunInfo, write_consolidated
 
 DISTINCT_SAMPLES = 40  # distinct contents, reused with each unit's own code and name
 ERROR_EVERY = 33  # one return in 33 (3%) carries a mistake

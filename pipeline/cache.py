@@ -26,9 +26,9 @@ import os
 import stat
 from pathlib import Path
 
-from . import result_codec
-from .outfiles import atomic_output, private_folder
-from .submission import Submission
+from pipeline import result_codec
+from pipeline.outfiles import atomic_output, private_folder
+from pipeline.submission import Submission
 
 CACHE_FOLDER = ".cache"
 ENTRY_SUFFIX = ".json"

@@ -6,9 +6,9 @@ landscape pages and every plotted figure can be read as a number too.
 
 from __future__ import annotations
 
-from .dashboard import Table
-from .template import print_setup
-from .write import SheetExtra
+from pipeline.dashboard import Table
+from pipeline.template import print_setup
+from pipeline.write import SheetExtra
 
 SHEET = "图表"
 CHART_SIZE = {"width": 440, "height": 320}

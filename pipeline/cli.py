@@ -17,18 +17,18 @@ from typing import NoReturn
 
 import click
 
-from .compare import CompareError, check_comparable
-from .definition import DefinitionError, Form, Registry, as_json, load_form
-from .encryption import PASSWORD_ENV
-from .feedback import xml_is_guarded
-from .filenames import safe
-from .intake import entries_for
-from .outputs import OutputOptions
-from .previous import read_previous
-from .problems import SEVERITY_LABEL
-from .registry_file import load_registry
-from .rollup import max_level
-from .run import (
+from pipeline.compare import CompareError, check_comparable
+from pipeline.definition import DefinitionError, Form, Registry, as_json, load_form
+from pipeline.encryption import PASSWORD_ENV
+from pipeline.feedback import xml_is_guarded
+from pipeline.filenames import safe
+from pipeline.intake import entries_for
+from pipeline.outputs import OutputOptions
+from pipeline.previous import read_previous
+from pipeline.problems import SEVERITY_LABEL
+from pipeline.registry_file import load_registry
+from pipeline.rollup import max_level
+from pipeline.run import (
     NoProgress,
     RunResult,
     check_files,
@@ -36,7 +36,7 @@ from .run import (
     finish_feedback,
     run_consolidation,
 )
-from .submission import STATUS_LABEL, Status
+from pipeline.submission import STATUS_LABEL, Status
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_FORM = PROJECT_ROOT / "input_templates" / "form.yaml"
@@ -160,7 +160,7 @@ def template(form_path: Path, units_path: Path, out_dir: Path) -> None:
     \b
     示例：python -m pipeline template
     """
-    from .template import write_template
+    from pipeline.template import write_template
 
     form, registry = load_definition(form_path, units_path)
     path = write_template(form, registry, out_dir)
@@ -452,7 +452,7 @@ def demo(inbox: Path, out_dir: Path, quiet: bool, form_path: Path, units_path: P
     \b
     示例：python -m pipeline demo
     """
-    from .demo import make_demo_inbox
+    from pipeline.demo import make_demo_inbox
 
     form, registry = load_definition(form_path, units_path)
     expected = make_demo_inbox(form, registry, inbox)
@@ -500,7 +500,7 @@ def units(source: Path, out_path: Path) -> None:
     \b
     示例：python -m pipeline units --from 单位名单.csv
     """
-    from .registry_book import write_registry_book
+    from pipeline.registry_book import write_registry_book
 
     if out_path.suffix.lower() != ".xlsx":
         click.echo(f"错误：--out 应是 .xlsx 文件，而不是“{safe(out_path.name)}”", err=True)
@@ -537,7 +537,7 @@ def bench(n: int, keep: Path | None, form_path: Path) -> None:
     \b
     示例：python -m pipeline bench --n 1000
     """
-    from .bench import bench as run_bench
+    from pipeline.bench import bench as run_bench
 
     try:
         run_bench(form_path, n, keep, echo=click.echo)

@@ -12,8 +12,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from .consolidate import Consolidation
-from .definition import Form
+from pipeline.consolidate import Consolidation
+from pipeline.definition import Form
 
 NEEDS_EXPLANATION = "需说明"
 

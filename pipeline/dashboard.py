@@ -11,10 +11,10 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from .consolidate import Consolidation, counting
-from .definition import Form, Registry
-from .report_text import FORMS, GOV_LABELS, PARTY_LABELS
-from .submission import Status, Submission
+from pipeline.consolidate import Consolidation, counting
+from pipeline.definition import Form, Registry
+from pipeline.report_text import FORMS, GOV_LABELS, PARTY_LABELS
+from pipeline.submission import Status, Submission
 
 TOP_UNITS = 10
 

@@ -18,9 +18,9 @@ from pathlib import Path
 
 import yaml
 
-from .registry import Registry as Registry  # re-exported: callers import it from here
-from .registry import Unit as Unit
-from .rules import Expr, ExpressionError, compile_expr, sum_terms
+from pipeline.registry import Registry as Registry  # re-exported: callers import it from here
+from pipeline.registry import Unit as Unit
+from pipeline.rules import Expr, ExpressionError, compile_expr, sum_terms
 
 TYPES = {"int", "text", "date", "bool", "choice"}
 AGGREGATIONS = {"sum", "max", "min", "self", "none"}

@@ -9,11 +9,11 @@ import tempfile
 import zipfile
 from pathlib import Path
 
-from .definition import Form, Registry, Unit
-from .fill import fill_return
-from .sample import SampleReturn, sample_return
-from .submission import Status
-from .template import write_template
+from pipeline.definition import Form, Registry, Unit
+from pipeline.fill import fill_return
+from pipeline.sample import SampleReturn, sample_return
+from pipeline.submission import Status
+from pipeline.template import write_template
 
 DEMO_SEED = 2022
 

@@ -14,9 +14,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from .definition import Form, Ledger
-from .problems import make_problem
-from .submission import RawLedger, RawSubmission, RawValue
+from pipeline.definition import Form, Ledger
+from pipeline.problems import make_problem
+from pipeline.submission import RawLedger, RawSubmission, RawValue
 
 Cell = tuple[int, int]  # 1-based (row, column)
 Area = tuple[str, int, int, int, int]  # sheet, first row, first column, last row, last column

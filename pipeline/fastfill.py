@@ -15,9 +15,9 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from xml.sax.saxutils import escape
 
-from .definition import Form
-from .extract import column_letters
-from .xlsx_reader import _area, _reference
+from pipeline.definition import Form
+from pipeline.extract import column_letters
+from pipeline.xlsx_reader import _area, _reference
 
 EPOCH = dt.date(1899, 12, 30)
 _BLANK_CELL = re.compile(r'<c r="([A-Z]+\d+)" s="(\d+)"/>')

@@ -19,13 +19,13 @@ from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.worksheet.formula import ArrayFormula, DataTableFormula
 from openpyxl.worksheet.hyperlink import Hyperlink
 
-from .definition import Form
-from .filenames import GBK_MARK, output_file_name
-from .layout import row_height
-from .outfiles import atomic_output
-from .problems import SEVERITY_LABEL, Problem, Severity
-from .sniff import sniff
-from .submission import Submission
+from pipeline.definition import Form
+from pipeline.filenames import GBK_MARK, output_file_name
+from pipeline.layout import row_height
+from pipeline.outfiles import atomic_output
+from pipeline.problems import SEVERITY_LABEL, Problem, Severity
+from pipeline.sniff import sniff
+from pipeline.submission import Submission
 
 FEEDBACK_FOLDER = "反馈"
 FEEDBACK_SUFFIX = "_审核意见.xlsx"
@@ -79,7 +79,7 @@ def write_feedback(sub: Submission, source: Path, path: Path, form: Form) -> Pat
     )
     if copy_original:
         # Imported here: feedback_xml imports this module's texts and colours.
-        from .feedback_xml import write_feedback_xml
+        from pipeline.feedback_xml import write_feedback_xml
 
         if write_feedback_xml(sub, source, path, form):
             return path  # a plain file, marked at the XML level (~9 ms, not ~150 ms)

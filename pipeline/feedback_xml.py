@@ -22,9 +22,9 @@ import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .definition import Form
-from .extract import column_letters, column_number
-from .feedback import (
+from pipeline.definition import Form
+from pipeline.extract import column_letters, column_number
+from pipeline.feedback import (
     COMMENT_AUTHOR,
     COMMENT_SIZE,
     FEEDBACK_SHEET,
@@ -38,11 +38,11 @@ from .feedback import (
     link_target,
     worst_severity,
 )
-from .layout import row_height
-from .outfiles import atomic_output
-from .problems import SEVERITY_LABEL, Problem, Severity
-from .submission import Submission
-from .xml_guard import XmlRefused, refuse_dtd
+from pipeline.layout import row_height
+from pipeline.outfiles import atomic_output
+from pipeline.problems import SEVERITY_LABEL, Problem, Severity
+from pipeline.submission import Submission
+from pipeline.xml_guard import XmlRefused, refuse_dtd
 
 MAIN_NS = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
 REL_NS = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"

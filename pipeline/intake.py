@@ -17,16 +17,16 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
 
-from . import limits
-from .definition import Form
-from .encryption import WrongPassword, decrypt_workbook
-from .extract import extract
-from .filenames import display_name
-from .problems import make_problem
-from .sniff import sniff, sniff_bytes
-from .submission import RawSubmission
-from .xls_reader import read_xls
-from .xlsx_reader import ReadError, read_xlsx
+from pipeline import limits
+from pipeline.definition import Form
+from pipeline.encryption import WrongPassword, decrypt_workbook
+from pipeline.extract import extract
+from pipeline.filenames import display_name
+from pipeline.problems import make_problem
+from pipeline.sniff import sniff, sniff_bytes
+from pipeline.submission import RawSubmission
+from pipeline.xls_reader import read_xls
+from pipeline.xlsx_reader import ReadError, read_xlsx
 
 SYSTEM_FILES = {"thumbs.db", "desktop.ini", ".ds_store"}
 

@@ -14,7 +14,7 @@ import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from .submission import ErrorValue, NoCachedValue
+from pipeline.submission import ErrorValue, NoCachedValue
 
 BLANK_CHARS = " \t\r\n\u00a0\u3000\u200b\ufeff"
 MASK = re.compile(r"^[*＊×xX]+$")

@@ -14,29 +14,29 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from . import dashboard
-from .charts import dashboard_sheet
-from .compare import Comparison, PreviousPeriod, compare
-from .consolidate import Consolidation
-from .definition import Form, Registry
-from .fastfill import FastFiller
-from .outfiles import atomic_output
-from .reconcile import Check, reconcile
-from .remind import Reminder, reminder_text, reminders
-from .report import ReportDraft, build_report
-from .rollup import (
+from pipeline import dashboard
+from pipeline.charts import dashboard_sheet
+from pipeline.compare import Comparison, PreviousPeriod, compare
+from pipeline.consolidate import Consolidation
+from pipeline.definition import Form, Registry
+from pipeline.fastfill import FastFiller
+from pipeline.outfiles import atomic_output
+from pipeline.reconcile import Check, reconcile
+from pipeline.remind import Reminder, reminder_text, reminders
+from pipeline.report import ReportDraft, build_report
+from pipeline.rollup import (
     cut_totals,
     level_cut,
     rollup_filename,
     rollup_ledgers,
     rollup_values,
 )
-from .share import share_filename, write_share
-from .sheets import comparison_columns, level_columns, reconcile_sheet, remind_sheet
-from .submission import Submission
-from .template import write_template
-from .validate import SCOPE_SYSTEM
-from .write import SheetExtra
+from pipeline.share import share_filename, write_share
+from pipeline.sheets import comparison_columns, level_columns, reconcile_sheet, remind_sheet
+from pipeline.submission import Submission
+from pipeline.template import write_template
+from pipeline.validate import SCOPE_SYSTEM
+from pipeline.write import SheetExtra
 
 REMINDER_FILE = "催报清单.txt"
 
@@ -143,7 +143,7 @@ def write_outputs(
         p.files["share"] = write_share(path, p.form, p.registry, p.result, p.submissions)
     if p.options.report:
         # python-docx (and lxml) load only when a report is asked for: ~50 ms of start-up.
-        from .report_docx import report_filename, write_docx, write_markdown
+        from pipeline.report_docx import report_filename, write_docx, write_markdown
 
         draft = report_draft(p)
         p.files["report_docx"] = write_docx(outdir / report_filename(p.form), draft)

@@ -13,8 +13,8 @@ from pathlib import Path
 import openpyxl
 from openpyxl.utils.exceptions import InvalidFileException
 
-from .compare import CompareError, PreviousPeriod
-from .filenames import display_name
+from pipeline.compare import CompareError, PreviousPeriod
+from pipeline.filenames import display_name
 
 SUMMARY_SHEET = "汇总"
 ABOUT_SHEET = "说明"

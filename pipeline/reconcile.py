@@ -14,10 +14,10 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from .consolidate import Consolidation, ledger_records
-from .definition import Form, Registry, Rule
-from .rules import Skip, evaluate_node
-from .validate import may_be_blank
+from pipeline.consolidate import Consolidation, ledger_records
+from pipeline.definition import Form, Registry, Rule
+from pipeline.rules import Skip, evaluate_node
+from pipeline.validate import may_be_blank
 
 LEVEL_CHECK = "层级合计"
 LEDGER_CHECK = "台账核对"

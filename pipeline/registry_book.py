@@ -10,11 +10,11 @@ from pathlib import Path
 
 import xlsxwriter
 
-from . import styles
-from .layout import display_width, row_height
-from .outfiles import atomic_output
-from .registry import FIELDS, HEADER, Registry
-from .template import FIXED_CREATED, WORKBOOK_OPTIONS
+from pipeline import styles
+from pipeline.layout import display_width, row_height
+from pipeline.outfiles import atomic_output
+from pipeline.registry import FIELDS, HEADER, Registry
+from pipeline.template import FIXED_CREATED, WORKBOOK_OPTIONS
 
 SHEET = "报送单位"
 GUIDE_SHEET = "填写说明"

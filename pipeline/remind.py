@@ -12,11 +12,11 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from .consolidate import counting
-from .definition import Form, Registry, Unit
-from .problems import Problem, Severity
-from .submission import Status, Submission
-from .validate import is_scope_note
+from pipeline.consolidate import counting
+from pipeline.definition import Form, Registry, Unit
+from pipeline.problems import Problem, Severity
+from pipeline.submission import Status, Submission
+from pipeline.validate import is_scope_note
 
 MISSING, REJECTED, TO_EXPLAIN = "未报送", "退回修改", "警告需说明"
 NEEDS_EXPLANATION = {"RULE_FAILED", "ROW_RULE_FAILED"}

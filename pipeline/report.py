@@ -15,8 +15,8 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from .consolidate import Consolidation
-from .definition import AGGREGATION_LABEL, Form, Period, Registry
+from pipeline.consolidate import Consolidation
+from pipeline.definition import AGGREGATION_LABEL, Form, Period, Registry
 
 _CODE = re.compile(r"\{([A-Z][A-Z0-9_]*)\}")
 
@@ -183,7 +183,7 @@ def build_report(
     form: Form, registry: Registry, result: Consolidation, cells: dict[str, str]
 ) -> ReportDraft:
     """`cells`: indicator code -> where units type it (“二 学习教育!E12”), for the trace."""
-    from .report_text import SECTIONS
+    from pipeline.report_text import SECTIONS
 
     facts = Facts(form, registry, result)
     titles = {s.id: s.title for s in form.statistics_sections}

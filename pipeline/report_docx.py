@@ -14,9 +14,9 @@ from docx.enum.text import WD_ALIGN_PARAGRAPH
 from docx.oxml.ns import qn
 from docx.shared import Cm, Pt, RGBColor
 
-from .definition import Form
-from .outfiles import atomic_output
-from .report import ReportDraft
+from pipeline.definition import Form
+from pipeline.outfiles import atomic_output
+from pipeline.report import ReportDraft
 
 BODY_FONT = "仿宋"  # official documents are set in 仿宋; Writer falls back to any CJK font
 HEADING_FONT = "黑体"

@@ -7,7 +7,7 @@ printed wording of §6.1 (党内警告…, 政务警告…), in the official ord
 
 from __future__ import annotations
 
-from .report import Facts, SectionBuilder, join_dates
+from pipeline.report import Facts, SectionBuilder, join_dates
 
 PARTY_LABELS = (
     ("DISC_PARTY_WARNING", "党内警告"),

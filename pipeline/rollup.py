@@ -19,10 +19,10 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from .consolidate import Consolidation, Total, accepted, aggregate_units, ledger_records
-from .definition import ORIGIN_UNIT_COLUMN, PRESET_COVER, Form, Registry
-from .submission import Submission
-from .validate import SCOPE_SYSTEM
+from pipeline.consolidate import Consolidation, Total, accepted, aggregate_units, ledger_records
+from pipeline.definition import ORIGIN_UNIT_COLUMN, PRESET_COVER, Form, Registry
+from pipeline.submission import Submission
+from pipeline.validate import SCOPE_SYSTEM
 
 
 @dataclass(frozen=True)

@@ -15,16 +15,16 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
 
-from .cache import CACHE_FOLDER, CacheUnusable, ResultCache, fingerprint
-from .cache_key import KeyUnavailable, cache_key
-from .consolidate import Consolidation, accepted, consolidate, settle_duplicates
-from .definition import Form, Registry, as_json
-from .encryption import encrypt_workbook
-from .feedback import FEEDBACK_FOLDER, feedback_path, staged_path, wants_feedback
-from .filenames import display_name, is_exact, name_bytes_hex
-from .intake import Entry, discover, file_sha256
-from .outfiles import atomic_output, close_folder, open_to_others, private_folder
-from .outputs import (
+from pipeline.cache import CACHE_FOLDER, CacheUnusable, ResultCache, fingerprint
+from pipeline.cache_key import KeyUnavailable, cache_key
+from pipeline.consolidate import Consolidation, accepted, consolidate, settle_duplicates
+from pipeline.definition import Form, Registry, as_json
+from pipeline.encryption import encrypt_workbook
+from pipeline.feedback import FEEDBACK_FOLDER, feedback_path, staged_path, wants_feedback
+from pipeline.filenames import display_name, is_exact, name_bytes_hex
+from pipeline.intake import Entry, discover, file_sha256
+from pipeline.outfiles import atomic_output, close_folder, open_to_others, private_folder
+from pipeline.outputs import (
     OutputOptions,
     Prepared,
     prepare_outputs,
@@ -32,10 +32,10 @@ from .outputs import (
     sheet_extras,
     write_outputs,
 )
-from .problems import make_problem
-from .submission import Status, Submission
-from .workers import FeedbackJob, Workers, failed, unchanged
-from .write import RunInfo, consolidated_filename, write_consolidated
+from pipeline.problems import make_problem
+from pipeline.submission import Status, Submission
+from pipeline.workers import FeedbackJob, Workers, failed, unchanged
+from pipeline.write import RunInfo, consolidated_filename, write_consolidated
 
 MANIFEST_NAME = "manifest.json"
 

@@ -12,7 +12,7 @@ import datetime as dt
 import random
 from dataclasses import dataclass, field
 
-from .definition import (
+from pipeline.definition import (
     BOOL_CHOICES,
     ORIGIN_UNIT_COLUMN,
     PRESET_COVER,
@@ -23,7 +23,7 @@ from .definition import (
     Unit,
     choices_for,
 )
-from .rules import Expr, Skip, evaluate, evaluate_node
+from pipeline.rules import Expr, Skip, evaluate, evaluate_node
 
 SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗"
 GIVEN = "伟芳娜敏静丽强磊军洋勇艳杰涛明超秀霞平刚桂英华"

@@ -17,13 +17,20 @@ from pathlib import Path
 
 import xlsxwriter
 
-from . import styles
-from .consolidate import Consolidation, counting, ledger_records
-from .definition import AGGREGATION_LABEL, ORIGIN_UNIT_COLUMN, Form, Indicator, Ledger, Registry
-from .outfiles import atomic_output
-from .submission import STATUS_LABEL, Submission
-from .template import FIXED_CREATED, WORKBOOK_OPTIONS, print_setup
-from .write import heading, subtotal_label, tree_label, write_cell
+from pipeline import styles
+from pipeline.consolidate import Consolidation, counting, ledger_records
+from pipeline.definition import (
+    AGGREGATION_LABEL,
+    ORIGIN_UNIT_COLUMN,
+    Form,
+    Indicator,
+    Ledger,
+    Registry,
+)
+from pipeline.outfiles import atomic_output
+from pipeline.submission import STATUS_LABEL, Submission
+from pipeline.template import FIXED_CREATED, WORKBOOK_OPTIONS, print_setup
+from pipeline.write import heading, subtotal_label, tree_label, write_cell
 
 MASK = "***"
 SMALL = "<3"

@@ -6,14 +6,14 @@ Each function returns a `SheetExtra`: a callable that `write.write_consolidated`
 
 from __future__ import annotations
 
-from .compare import NEEDS_EXPLANATION, Comparison
-from .consolidate import Total
-from .layout import row_height
-from .reconcile import Check
-from .remind import Reminder
-from .rollup import CutColumn
-from .template import print_setup
-from .write import SheetExtra
+from pipeline.compare import NEEDS_EXPLANATION, Comparison
+from pipeline.consolidate import Total
+from pipeline.layout import row_height
+from pipeline.reconcile import Check
+from pipeline.remind import Reminder
+from pipeline.rollup import CutColumn
+from pipeline.template import print_setup
+from pipeline.write import SheetExtra
 
 HEADER_ROW = 3  # 汇总's header row
 MESSAGE_WIDTH = 80  # the 催报 message column

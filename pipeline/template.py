@@ -13,8 +13,8 @@ from pathlib import Path
 import xlsxwriter
 from xlsxwriter.utility import quote_sheetname, xl_rowcol_to_cell
 
-from . import styles
-from .definition import (
+from pipeline import styles
+from pipeline.definition import (
     AGGREGATION_LABEL,
     BOOL_CHOICES,
     PRESET_COVER,
@@ -24,8 +24,8 @@ from .definition import (
     Registry,
     choices_for,
 )
-from .layout import row_height
-from .outfiles import atomic_output
+from pipeline.layout import row_height
+from pipeline.outfiles import atomic_output
 
 CODE_LIST_SHEET = "代码表"
 INSTRUCTIONS_SHEET = "填报说明"

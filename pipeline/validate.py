@@ -11,11 +11,26 @@ import datetime as dt
 import difflib
 from collections.abc import Iterator
 
-from .definition import REGISTRY_LISTS, Column, Form, Indicator, Ledger, Registry, choices_for
-from .normalize import Normalized, to_bool, to_choice, to_date, to_int, to_text
-from .problems import Problem, Severity, make_problem
-from .rules import Skip, describe_sides, evaluate
-from .submission import ErrorValue, NoCachedValue, RawLedger, RawSubmission, RawValue, Submission
+from pipeline.definition import (
+    REGISTRY_LISTS,
+    Column,
+    Form,
+    Indicator,
+    Ledger,
+    Registry,
+    choices_for,
+)
+from pipeline.normalize import Normalized, to_bool, to_choice, to_date, to_int, to_text
+from pipeline.problems import Problem, Severity, make_problem
+from pipeline.rules import Skip, describe_sides, evaluate
+from pipeline.submission import (
+    ErrorValue,
+    NoCachedValue,
+    RawLedger,
+    RawSubmission,
+    RawValue,
+    Submission,
+)
 
 IDENTITY_CODES = ("UNIT_CODE", "UNIT_NAME")
 

@@ -20,15 +20,15 @@ from pathlib import Path
 
 from pebble import ProcessExpired, ProcessPool
 
-from . import limits
-from .definition import Form, Registry
-from .feedback import write_feedback
-from .filenames import display_name
-from .intake import Entry, read_return
-from .outputs import RollupOrder, fill_rollup
-from .problems import make_problem
-from .submission import Submission
-from .validate import validate
+from pipeline import limits
+from pipeline.definition import Form, Registry
+from pipeline.feedback import write_feedback
+from pipeline.filenames import display_name
+from pipeline.intake import Entry, read_return
+from pipeline.outputs import RollupOrder, fill_rollup
+from pipeline.problems import make_problem
+from pipeline.submission import Submission
+from pipeline.validate import validate
 
 TASKS_PER_WORKER = 200
 # Pinned, not the platform default (Python 3.14 moves Linux from fork to forkserver): a forked

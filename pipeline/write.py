@@ -9,13 +9,13 @@ from pathlib import Path
 
 import xlsxwriter
 
-from . import styles
-from .consolidate import UNIT_COLUMNS, Consolidation, counting
-from .definition import AGGREGATION_LABEL, Form, Indicator, Registry
-from .outfiles import atomic_output
-from .problems import SEVERITY_LABEL, Problem
-from .submission import STATUS_LABEL, Status, Submission
-from .template import FIXED_CREATED, WORKBOOK_OPTIONS, print_setup
+from pipeline import styles
+from pipeline.consolidate import UNIT_COLUMNS, Consolidation, counting
+from pipeline.definition import AGGREGATION_LABEL, Form, Indicator, Registry
+from pipeline.outfiles import atomic_output
+from pipeline.problems import SEVERITY_LABEL, Problem
+from pipeline.submission import STATUS_LABEL, Status, Submission
+from pipeline.template import FIXED_CREATED, WORKBOOK_OPTIONS, print_setup
 
 MISSING = "未报送"
 CONSTANT_MEMORY_FROM = 2000  # returns; below this the default (faster) mode is used

@@ -11,10 +11,10 @@ from typing import BinaryIO
 
 import xlrd
 
-from . import limits
-from .extract import WorkbookData
-from .submission import ErrorValue
-from .xlsx_reader import ReadError
+from pipeline import limits
+from pipeline.extract import WorkbookData
+from pipeline.submission import ErrorValue
+from pipeline.xlsx_reader import ReadError
 
 
 def read_xls(path: str | BinaryIO) -> WorkbookData:

@@ -28,10 +28,10 @@ from xml.etree import ElementTree
 
 from lxml import etree
 
-from . import limits
-from .extract import WorkbookData, column_letters, column_number
-from .submission import ErrorValue, NoCachedValue
-from .xml_guard import XmlRefused, refuse_dtd
+from pipeline import limits
+from pipeline.extract import WorkbookData, column_letters, column_number
+from pipeline.submission import ErrorValue, NoCachedValue
+from pipeline.xml_guard import XmlRefused, refuse_dtd
 
 BUILTIN_DATE_FORMATS = (
     set(range(14, 23)) | set(range(27, 37)) | set(range(45, 48)) | set(range(50, 59))
