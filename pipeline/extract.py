@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from pipeline.core.cells import a1, column_letters, column_number
 from pipeline.definition import Form, Ledger
 from pipeline.problems import make_problem
 from pipeline.submission import RawLedger, RawSubmission, RawValue
@@ -38,27 +39,6 @@ class WorkbookData:
     cells: dict[str, dict[Cell, object]] = field(default_factory=dict)  # sheet -> cell -> value
     complete: bool = False  # every cell of every sheet was read (fallback is possible)
     holds_tables: bool = True  # the format can store Excel tables (a legacy .xls cannot)
-
-
-def a1(row: int, col: int) -> str:
-    """'E5' for row 5, column 5 (both 1-based)."""
-    return column_letters(col) + str(row)
-
-
-def column_letters(col: int) -> str:
-    letters = ""
-    while col:
-        col, rest = divmod(col - 1, 26)
-        letters = chr(65 + rest) + letters
-    return letters
-
-
-def column_number(letters: str) -> int:
-    """5 for 'E' (the inverse of column_letters; lower case accepted)."""
-    number = 0
-    for ch in letters.upper():
-        number = number * 26 + ord(ch) - 64
-    return number
 
 
 def extract(data: WorkbookData, form: Form, raw: RawSubmission) -> None:

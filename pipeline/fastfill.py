@@ -15,11 +15,10 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from xml.sax.saxutils import escape
 
+from pipeline.core.cells import column_letters, moment_to_serial
 from pipeline.definition import Form
-from pipeline.extract import column_letters
 from pipeline.xlsx_reader import _area, _reference
 
-EPOCH = dt.date(1899, 12, 30)
 _BLANK_CELL = re.compile(r'<c r="([A-Z]+\d+)" s="(\d+)"/>')
 ROWS_PER_CHUNK = 2000
 _COL_STYLE = re.compile(r'<col min="(\d+)" max="(\d+)"[^>]*?style="(\d+)"')
@@ -157,11 +156,10 @@ def _cell(ref: str, style: str, value: object) -> str:
         return f'<c r="{ref}" s="{style}" t="b"><v>{int(value)}</v></c>'
     if isinstance(value, int | float):
         return f'<c r="{ref}" s="{style}"><v>{value}</v></c>'
-    if isinstance(value, dt.datetime):
-        serial = (value - dt.datetime.combine(EPOCH, dt.time())).total_seconds() / 86400
-        return f'<c r="{ref}" s="{style}"><v>{serial}</v></c>'
-    if isinstance(value, dt.date):
-        return f'<c r="{ref}" s="{style}"><v>{(value - EPOCH).days}</v></c>'
+    if isinstance(value, dt.date):  # a datetime too
+        serial = moment_to_serial(value)
+        text = int(serial) if serial.is_integer() else serial
+        return f'<c r="{ref}" s="{style}"><v>{text}</v></c>'
     if isinstance(value, tuple | list):
         value = "、".join(str(v) for v in value)
     return f'<c r="{ref}" s="{style}" t="inlineStr"><is><t>{escape(str(value))}</t></is></c>'

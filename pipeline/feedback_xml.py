@@ -22,8 +22,8 @@ import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from pipeline.core.cells import column_letters, column_number
 from pipeline.definition import Form
-from pipeline.extract import column_letters, column_number
 from pipeline.feedback import (
     COMMENT_AUTHOR,
     COMMENT_SIZE,

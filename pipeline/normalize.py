@@ -14,6 +14,7 @@ import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from pipeline.core.cells import serial_to_moment
 from pipeline.submission import ErrorValue, NoCachedValue
 
 BLANK_CHARS = " \t\r\n\u00a0\u3000\u200b\ufeff"
@@ -61,7 +62,6 @@ _DATE_PATTERNS = (
 )
 _DATE_NO_YEAR = re.compile(r"^(\d{1,2})月(\d{1,2})日?$")
 _ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}( 00:00:00)?$")
-EXCEL_EPOCH_1900 = dt.date(1899, 12, 30)  # serial 1 = 1900-01-01 after Excel's leap-year bug
 FLOAT_NOISE = 1e-9
 TRUE_WORDS = {"是", "TRUE", "True", "true"}
 FALSE_WORDS = {"否", "FALSE", "False", "false"}
@@ -208,7 +208,7 @@ def to_date(raw: object, year: int | None = None) -> Normalized:
         return Normalized(advice="请填写日期")
     if isinstance(raw, int | float):
         if 1 <= raw < 2958466 and float(raw).is_integer():
-            value = EXCEL_EPOCH_1900 + dt.timedelta(days=int(raw))
+            value = serial_to_moment(int(raw)).date()
             return Normalized(value, coerced=f"数字 {int(raw)} 按 Excel 日期序号")
         return Normalized(advice="请按 年-月-日 格式填写日期")
     text = unicodedata.normalize("NFKC", clean_text(str(raw)))

@@ -29,7 +29,8 @@ from xml.etree import ElementTree
 from lxml import etree
 
 from pipeline import limits
-from pipeline.extract import WorkbookData, column_letters, column_number
+from pipeline.core.cells import CELL_REF, column_letters, column_number, serial_to_moment
+from pipeline.extract import WorkbookData
 from pipeline.submission import ErrorValue, NoCachedValue
 from pipeline.xml_guard import XmlRefused, refuse_dtd
 
@@ -38,13 +39,6 @@ BUILTIN_DATE_FORMATS = (
 )
 _DATE_CODE = re.compile(r"[ymdhs]", re.IGNORECASE)
 _CODE_NOISE = re.compile(r'"[^"]*"|\[[^\]]*\]|\\.|_.|\*.')
-_CELL_REF = re.compile(r"^\$?([A-Z]{1,3})\$?(\d+)$")
-# Serials from 61 on count from 1899-12-30: Excel keeps Lotus 1-2-3's 29 February 1900
-# (serial 60), so serials 1-59 count from one day later (1 is 1900-01-01). Serial 60 itself
-# reads as 1900-02-28, as openpyxl and pandas read it.
-EPOCH_1900 = dt.datetime(1899, 12, 30)
-EPOCH_1900_BEFORE_MARCH = dt.datetime(1899, 12, 31)
-EPOCH_1904 = dt.datetime(1904, 1, 1)
 REL_OFFICE = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
 
 
@@ -327,7 +321,7 @@ def _parse_reference(text: str) -> tuple[str, int, int] | None:
 
 def _area(ref: str) -> tuple[int, int, int, int] | None:
     corners = [c for c in ref.split(":") if c]
-    parsed = [_CELL_REF.match(c.strip()) for c in corners]
+    parsed = [CELL_REF.match(c.strip()) for c in corners]
     if not parsed or not all(parsed):
         return None
     cells = [(int(m.group(2)), column_number(m.group(1))) for m in parsed if m]
@@ -433,7 +427,7 @@ def _sheet_cells(
 @functools.lru_cache(maxsize=65_536)
 def _column_of(ref: str) -> int:
     """The column number of a cell reference ("" and unreadable references: 0)."""
-    match = _CELL_REF.match(ref)
+    match = CELL_REF.match(ref)
     return column_number(match.group(1)) if match else 0
 
 
@@ -482,12 +476,8 @@ def _decode(
 
 def _serial_date(serial: int | float, date1904: bool) -> object:
     """A date (or date and time, to the millisecond as Excel keeps it) from a serial."""
-    if date1904:
-        epoch = EPOCH_1904
-    else:
-        epoch = EPOCH_1900_BEFORE_MARCH if 0 < serial < 60 else EPOCH_1900
     try:
-        moment = epoch + dt.timedelta(milliseconds=round(serial * 86_400_000))
+        moment = serial_to_moment(serial, date1904)
     except OverflowError:
         return serial
     return moment.date() if moment.time() == dt.time() else moment

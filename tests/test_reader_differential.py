@@ -26,7 +26,7 @@ from pathlib import Path
 import openpyxl
 import pytest
 
-from pipeline.extract import a1
+from pipeline.core.cells import a1
 from pipeline.submission import ErrorValue, NoCachedValue
 from pipeline.xlsx_reader import read_xlsx
 

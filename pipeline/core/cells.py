@@ -1,0 +1,57 @@
+"""Cell references and Excel's date serials: one copy of each, used by readers and writers.
+
+Standard library only.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+
+CELL_REF = re.compile(r"^\$?([A-Z]{1,3})\$?(\d+)$")  # "E5", "$E$5"
+# Serials from 61 on count from 1899-12-30: Excel keeps Lotus 1-2-3's 29 February 1900
+# (serial 60), so serials 1-59 count from one day later (1 is 1900-01-01). Serial 60 itself
+# reads as 1900-02-28, as openpyxl and pandas read it.
+EPOCH_1900 = dt.datetime(1899, 12, 30)
+EPOCH_1900_BEFORE_MARCH = dt.datetime(1899, 12, 31)
+EPOCH_1904 = dt.datetime(1904, 1, 1)
+MS_PER_DAY = 86_400_000
+
+
+def a1(row: int, col: int) -> str:
+    """'E5' for row 5, column 5 (both 1-based)."""
+    return column_letters(col) + str(row)
+
+
+def column_letters(col: int) -> str:
+    letters = ""
+    while col:
+        col, rest = divmod(col - 1, 26)
+        letters = chr(65 + rest) + letters
+    return letters
+
+
+def column_number(letters: str) -> int:
+    """5 for 'E' (the inverse of column_letters; lower case accepted)."""
+    number = 0
+    for ch in letters.upper():
+        number = number * 26 + ord(ch) - 64
+    return number
+
+
+def serial_to_moment(serial: float, date1904: bool = False) -> dt.datetime:
+    """The date and time an Excel serial stands for, to the millisecond as Excel keeps it.
+    Raises OverflowError for a serial outside Python's dates."""
+    if date1904:
+        epoch = EPOCH_1904
+    else:
+        epoch = EPOCH_1900_BEFORE_MARCH if 0 < serial < 60 else EPOCH_1900
+    return epoch + dt.timedelta(milliseconds=round(serial * MS_PER_DAY))
+
+
+def moment_to_serial(moment: dt.date | dt.datetime) -> float:
+    """The 1900-system serial of a date or date and time (the inverse of serial_to_moment)."""
+    if not isinstance(moment, dt.datetime):
+        moment = dt.datetime.combine(moment, dt.time())
+    serial = (moment - EPOCH_1900).total_seconds() / 86_400
+    return serial - 1 if serial < 61 else serial
