@@ -27,8 +27,8 @@ import stat
 from pathlib import Path
 
 from pipeline import result_codec
-from pipeline.outfiles import atomic_output, private_folder
-from pipeline.submission import Submission
+from pipeline.core.files import atomic_output, private_folder
+from pipeline.core.records import Submission
 
 CACHE_FOLDER = ".cache"
 ENTRY_SUFFIX = ".json"

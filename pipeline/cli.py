@@ -18,14 +18,15 @@ from typing import NoReturn
 import click
 
 from pipeline.compare import CompareError, check_comparable
+from pipeline.core.filenames import safe
+from pipeline.core.problems import SEVERITY_LABEL
+from pipeline.core.records import STATUS_LABEL, Status
 from pipeline.definition import DefinitionError, Form, Registry, as_json, load_form
 from pipeline.encryption import PASSWORD_ENV
 from pipeline.feedback import xml_is_guarded
-from pipeline.filenames import safe
 from pipeline.intake import entries_for
 from pipeline.outputs import OutputOptions
 from pipeline.previous import read_previous
-from pipeline.problems import SEVERITY_LABEL
 from pipeline.registry_file import load_registry
 from pipeline.rollup import max_level
 from pipeline.run import (
@@ -36,7 +37,6 @@ from pipeline.run import (
     finish_feedback,
     run_consolidation,
 )
-from pipeline.submission import STATUS_LABEL, Status
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_FORM = PROJECT_ROOT / "input_templates" / "form.yaml"

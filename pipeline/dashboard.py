@@ -12,9 +12,9 @@ from dataclasses import dataclass
 import pandas as pd
 
 from pipeline.consolidate import Consolidation, counting
+from pipeline.core.records import Status, Submission
 from pipeline.definition import Form, Registry
 from pipeline.report_text import FORMS, GOV_LABELS, PARTY_LABELS
-from pipeline.submission import Status, Submission
 
 TOP_UNITS = 10
 

@@ -9,10 +9,10 @@ import tempfile
 import zipfile
 from pathlib import Path
 
+from pipeline.core.records import Status
 from pipeline.definition import Form, Registry, Unit
 from pipeline.fill import fill_return
 from pipeline.sample import SampleReturn, sample_return
-from pipeline.submission import Status
 from pipeline.template import write_template
 
 DEMO_SEED = 2022

@@ -12,7 +12,7 @@ import msoffcrypto
 from msoffcrypto.exceptions import DecryptionError, FileFormatError, InvalidKeyError, ParseError
 from msoffcrypto.format.ooxml import OOXMLFile
 
-from pipeline.outfiles import atomic_output
+from pipeline.core.files import atomic_output
 
 PASSWORD_ENV = "PIPELINE_PASSWORD"  # named in --help; a password is never a command-line value
 

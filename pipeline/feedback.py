@@ -19,13 +19,13 @@ from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.worksheet.formula import ArrayFormula, DataTableFormula
 from openpyxl.worksheet.hyperlink import Hyperlink
 
+from pipeline.core.filenames import GBK_MARK, output_file_name
+from pipeline.core.files import atomic_output
+from pipeline.core.problems import SEVERITY_LABEL, Problem, Severity
+from pipeline.core.records import Submission
 from pipeline.definition import Form
-from pipeline.filenames import GBK_MARK, output_file_name
 from pipeline.layout import row_height
-from pipeline.outfiles import atomic_output
-from pipeline.problems import SEVERITY_LABEL, Problem, Severity
 from pipeline.sniff import sniff
-from pipeline.submission import Submission
 
 FEEDBACK_FOLDER = "反馈"
 FEEDBACK_SUFFIX = "_审核意见.xlsx"

@@ -23,6 +23,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from pipeline.core.cells import column_letters, column_number
+from pipeline.core.files import atomic_output
+from pipeline.core.problems import SEVERITY_LABEL, Problem, Severity
+from pipeline.core.records import Submission
 from pipeline.definition import Form
 from pipeline.feedback import (
     COMMENT_AUTHOR,
@@ -39,9 +42,6 @@ from pipeline.feedback import (
     worst_severity,
 )
 from pipeline.layout import row_height
-from pipeline.outfiles import atomic_output
-from pipeline.problems import SEVERITY_LABEL, Problem, Severity
-from pipeline.submission import Submission
 from pipeline.xml_guard import XmlRefused, refuse_dtd
 
 MAIN_NS = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"

@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from pipeline.core.cells import serial_to_moment
-from pipeline.submission import ErrorValue, NoCachedValue
+from pipeline.core.records import ErrorValue, NoCachedValue
 
 BLANK_CHARS = " \t\r\n\u00a0\u3000\u200b\ufeff"
 MASK = re.compile(r"^[*＊×xX]+$")

@@ -18,9 +18,10 @@ from pipeline import dashboard
 from pipeline.charts import dashboard_sheet
 from pipeline.compare import Comparison, PreviousPeriod, compare
 from pipeline.consolidate import Consolidation
+from pipeline.core.files import atomic_output
+from pipeline.core.records import Submission
 from pipeline.definition import Form, Registry
 from pipeline.fastfill import FastFiller
-from pipeline.outfiles import atomic_output
 from pipeline.reconcile import Check, reconcile
 from pipeline.remind import Reminder, reminder_text, reminders
 from pipeline.report import ReportDraft, build_report
@@ -33,7 +34,6 @@ from pipeline.rollup import (
 )
 from pipeline.share import share_filename, write_share
 from pipeline.sheets import comparison_columns, level_columns, reconcile_sheet, remind_sheet
-from pipeline.submission import Submission
 from pipeline.template import write_template
 from pipeline.validate import SCOPE_SYSTEM
 from pipeline.write import SheetExtra

@@ -14,7 +14,7 @@ import openpyxl
 from openpyxl.utils.exceptions import InvalidFileException
 
 from pipeline.compare import CompareError, PreviousPeriod
-from pipeline.filenames import display_name
+from pipeline.core.filenames import display_name
 
 SUMMARY_SHEET = "汇总"
 ABOUT_SHEET = "说明"

@@ -11,8 +11,8 @@ from pathlib import Path
 import xlsxwriter
 
 from pipeline import styles
+from pipeline.core.files import atomic_output
 from pipeline.layout import display_width, row_height
-from pipeline.outfiles import atomic_output
 from pipeline.registry import FIELDS, HEADER, Registry
 from pipeline.template import FIXED_CREATED, WORKBOOK_OPTIONS
 

@@ -17,8 +17,8 @@ from pathlib import Path
 import olefile
 import openpyxl
 
+from pipeline.core.limits import MAX_FILE_BYTES
 from pipeline.definition import DefinitionError
-from pipeline.limits import MAX_FILE_BYTES
 from pipeline.registry import Registry, Row, csv_rows, decode_csv, registry_from_rows
 from pipeline.sniff import OLE_MAGIC, ZIP_MAGIC
 

@@ -12,8 +12,8 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from pipeline.problems import Problem, Severity
-from pipeline.submission import Status, Submission
+from pipeline.core.problems import Problem, Severity
+from pipeline.core.records import Status, Submission
 
 SCHEMA = 1
 _PROBLEM_FIELDS = ("code", "message", "file", "unit", "sheet", "cell", "indicator", "value")

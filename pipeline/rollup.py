@@ -20,8 +20,8 @@ from dataclasses import dataclass
 import pandas as pd
 
 from pipeline.consolidate import Consolidation, Total, accepted, aggregate_units, ledger_records
+from pipeline.core.records import Submission
 from pipeline.definition import ORIGIN_UNIT_COLUMN, PRESET_COVER, Form, Registry
-from pipeline.submission import Submission
 from pipeline.validate import SCOPE_SYSTEM
 
 

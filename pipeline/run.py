@@ -18,12 +18,14 @@ from typing import Protocol
 from pipeline.cache import CACHE_FOLDER, CacheUnusable, ResultCache, fingerprint
 from pipeline.cache_key import KeyUnavailable, cache_key
 from pipeline.consolidate import Consolidation, accepted, consolidate, settle_duplicates
+from pipeline.core.filenames import display_name, is_exact, name_bytes_hex
+from pipeline.core.files import atomic_output, close_folder, open_to_others, private_folder
+from pipeline.core.problems import make_problem
+from pipeline.core.records import Status, Submission
 from pipeline.definition import Form, Registry, as_json
 from pipeline.encryption import encrypt_workbook
 from pipeline.feedback import FEEDBACK_FOLDER, feedback_path, staged_path, wants_feedback
-from pipeline.filenames import display_name, is_exact, name_bytes_hex
 from pipeline.intake import Entry, discover, file_sha256
-from pipeline.outfiles import atomic_output, close_folder, open_to_others, private_folder
 from pipeline.outputs import (
     OutputOptions,
     Prepared,
@@ -32,8 +34,6 @@ from pipeline.outputs import (
     sheet_extras,
     write_outputs,
 )
-from pipeline.problems import make_problem
-from pipeline.submission import Status, Submission
 from pipeline.workers import FeedbackJob, Workers, failed, unchanged
 from pipeline.write import RunInfo, consolidated_filename, write_consolidated
 

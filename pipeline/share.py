@@ -19,6 +19,8 @@ import xlsxwriter
 
 from pipeline import styles
 from pipeline.consolidate import Consolidation, counting, ledger_records
+from pipeline.core.files import atomic_output
+from pipeline.core.records import STATUS_LABEL, Submission
 from pipeline.definition import (
     AGGREGATION_LABEL,
     ORIGIN_UNIT_COLUMN,
@@ -27,8 +29,6 @@ from pipeline.definition import (
     Ledger,
     Registry,
 )
-from pipeline.outfiles import atomic_output
-from pipeline.submission import STATUS_LABEL, Submission
 from pipeline.template import FIXED_CREATED, WORKBOOK_OPTIONS, print_setup
 from pipeline.write import heading, subtotal_label, tree_label, write_cell
 

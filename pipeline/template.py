@@ -14,6 +14,7 @@ import xlsxwriter
 from xlsxwriter.utility import quote_sheetname, xl_rowcol_to_cell
 
 from pipeline import styles
+from pipeline.core.files import atomic_output
 from pipeline.definition import (
     AGGREGATION_LABEL,
     BOOL_CHOICES,
@@ -25,7 +26,6 @@ from pipeline.definition import (
     choices_for,
 )
 from pipeline.layout import row_height
-from pipeline.outfiles import atomic_output
 
 CODE_LIST_SHEET = "代码表"
 INSTRUCTIONS_SHEET = "填报说明"

@@ -11,6 +11,15 @@ import datetime as dt
 import difflib
 from collections.abc import Iterator
 
+from pipeline.core.problems import Problem, Severity, make_problem
+from pipeline.core.records import (
+    ErrorValue,
+    NoCachedValue,
+    RawLedger,
+    RawSubmission,
+    RawValue,
+    Submission,
+)
 from pipeline.definition import (
     REGISTRY_LISTS,
     Column,
@@ -21,16 +30,7 @@ from pipeline.definition import (
     choices_for,
 )
 from pipeline.normalize import Normalized, to_bool, to_choice, to_date, to_int, to_text
-from pipeline.problems import Problem, Severity, make_problem
 from pipeline.rules import Skip, describe_sides, evaluate
-from pipeline.submission import (
-    ErrorValue,
-    NoCachedValue,
-    RawLedger,
-    RawSubmission,
-    RawValue,
-    Submission,
-)
 
 IDENTITY_CODES = ("UNIT_CODE", "UNIT_NAME")
 

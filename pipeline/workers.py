@@ -20,14 +20,14 @@ from pathlib import Path
 
 from pebble import ProcessExpired, ProcessPool
 
-from pipeline import limits
+from pipeline.core import limits
+from pipeline.core.filenames import display_name
+from pipeline.core.problems import make_problem
+from pipeline.core.records import Submission
 from pipeline.definition import Form, Registry
 from pipeline.feedback import write_feedback
-from pipeline.filenames import display_name
 from pipeline.intake import Entry, read_return
 from pipeline.outputs import RollupOrder, fill_rollup
-from pipeline.problems import make_problem
-from pipeline.submission import Submission
 from pipeline.validate import validate
 
 TASKS_PER_WORKER = 200

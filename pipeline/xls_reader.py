@@ -11,9 +11,9 @@ from typing import BinaryIO
 
 import xlrd
 
-from pipeline import limits
+from pipeline.core import limits
+from pipeline.core.records import ErrorValue
 from pipeline.extract import WorkbookData
-from pipeline.submission import ErrorValue
 from pipeline.xlsx_reader import ReadError
 
 

@@ -28,10 +28,10 @@ from xml.etree import ElementTree
 
 from lxml import etree
 
-from pipeline import limits
+from pipeline.core import limits
 from pipeline.core.cells import CELL_REF, column_letters, column_number, serial_to_moment
+from pipeline.core.records import ErrorValue, NoCachedValue
 from pipeline.extract import WorkbookData
-from pipeline.submission import ErrorValue, NoCachedValue
 from pipeline.xml_guard import XmlRefused, refuse_dtd
 
 BUILTIN_DATE_FORMATS = (

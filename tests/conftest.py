@@ -9,11 +9,11 @@ from pathlib import Path
 
 import pytest
 
+from pipeline.core.records import RawLedger, RawSubmission, RawValue
 from pipeline.definition import Form, Registry, load_form
 from pipeline.fill import fill_return
 from pipeline.registry_file import load_registry
 from pipeline.sample import SampleReturn, sample_return
-from pipeline.submission import RawLedger, RawSubmission, RawValue
 from pipeline.template import write_template
 
 ROOT = Path(__file__).resolve().parent.parent

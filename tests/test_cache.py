@@ -11,7 +11,7 @@ from pathlib import Path
 import openpyxl
 import pytest
 
-from pipeline import limits
+from pipeline.core import limits
 from pipeline.fastfill import FastFiller
 from pipeline.run import run_consolidation
 from pipeline.sample import sample_return

@@ -7,7 +7,7 @@ import datetime as dt
 import pytest
 
 from pipeline.consolidate import accepted, consolidate, settle_duplicates
-from pipeline.submission import Status, Submission
+from pipeline.core.records import Status, Submission
 
 
 def sub(

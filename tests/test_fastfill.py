@@ -5,11 +5,11 @@ from __future__ import annotations
 import pytest
 
 from pipeline import fastfill
+from pipeline.core.records import Status
 from pipeline.fastfill import FastFiller
 from pipeline.fill import fill_return
 from pipeline.intake import read_return
 from pipeline.sample import sample_return
-from pipeline.submission import Status
 from pipeline.validate import validate
 
 

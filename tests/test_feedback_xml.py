@@ -20,12 +20,12 @@ from openpyxl.worksheet.hyperlink import Hyperlink
 
 from pipeline import feedback, feedback_xml
 from pipeline.cli import cli
+from pipeline.core.problems import SEVERITY_LABEL, Problem, Severity
 from pipeline.fastfill import FastFiller
 from pipeline.feedback import FEEDBACK_SHEET, write_feedback
 from pipeline.feedback_xml import write_feedback_xml
 from pipeline.fill import fill_return
 from pipeline.intake import read_return
-from pipeline.problems import SEVERITY_LABEL, Problem, Severity
 from pipeline.sample import sample_return
 from pipeline.validate import validate
 from tests.test_real_clients import convert

@@ -15,7 +15,7 @@ from pathlib import Path
 import openpyxl
 import pytest
 
-from pipeline.filenames import (
+from pipeline.core.filenames import (
     GBK_MARK,
     MAX_NAME_BYTES,
     display_name,

@@ -12,11 +12,12 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from pipeline import limits, workers
+from pipeline import workers
 from pipeline.cli import cli
+from pipeline.core import limits
+from pipeline.core.records import Status
 from pipeline.intake import discover
 from pipeline.run import check_files
-from pipeline.submission import Status
 from pipeline.validate import validate
 from pipeline.xlsx_reader import ReadError, read_xlsx
 

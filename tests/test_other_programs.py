@@ -24,13 +24,13 @@ from pathlib import Path
 import pytest
 
 from pipeline import template as template_module
+from pipeline.core.records import RawSubmission, Status
 from pipeline.demo import make_demo_inbox
 from pipeline.extract import TEMPLATE_LEDGER_ROWS, WorkbookData, extract
 from pipeline.fill import fill_return
 from pipeline.intake import read_return
 from pipeline.run import run_consolidation
 from pipeline.sample import sample_return
-from pipeline.submission import RawSubmission, Status
 from pipeline.validate import validate
 from pipeline.xlsx_reader import read_xlsx
 
@@ -197,7 +197,7 @@ def test_every_save_gives_the_originals_verdict_and_values(
 
 
 def test_tables_lost_warning_is_one_sentence_for_the_unit() -> None:
-    from pipeline.problems import make_problem
+    from pipeline.core.problems import make_problem
 
     problem = make_problem("TABLES_LOST")
     assert problem.severity == "warning"

@@ -27,7 +27,7 @@ import openpyxl
 import pytest
 
 from pipeline.core.cells import a1
-from pipeline.submission import ErrorValue, NoCachedValue
+from pipeline.core.records import ErrorValue, NoCachedValue
 from pipeline.xlsx_reader import read_xlsx
 
 from .xlsx_shapes import Shape, build

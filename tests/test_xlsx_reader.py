@@ -6,7 +6,7 @@ from __future__ import annotations
 import datetime as dt
 
 from pipeline import xlsx_reader
-from pipeline.submission import ErrorValue, NoCachedValue
+from pipeline.core.records import ErrorValue, NoCachedValue
 from pipeline.xlsx_reader import read_xlsx
 
 from . import badfiles

@@ -7,7 +7,7 @@ import sys
 from dataclasses import dataclass, field
 from enum import StrEnum
 
-from pipeline.problems import Problem, Severity
+from pipeline.core.problems import Problem, Severity
 
 
 class Status(StrEnum):
