@@ -26,8 +26,8 @@ from pathlib import Path
 import pandas as pd
 
 from pipeline.consolidate import accepted, consolidate
-from pipeline.definition import Form, Registry, Unit, load_form
 from pipeline.fastfill import FastFiller
+from pipeline.form.model import Form, Registry, Unit, load_form
 from pipeline.registry_book import write_registry_book
 from pipeline.registry_file import load_registry
 from pipeline.run import read_inbox

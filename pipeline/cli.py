@@ -21,9 +21,9 @@ from pipeline.compare import CompareError, check_comparable
 from pipeline.core.filenames import safe
 from pipeline.core.problems import SEVERITY_LABEL
 from pipeline.core.records import STATUS_LABEL, Status
-from pipeline.definition import DefinitionError, Form, Registry, as_json, load_form
 from pipeline.encryption import PASSWORD_ENV
 from pipeline.feedback import xml_is_guarded
+from pipeline.form.model import DefinitionError, Form, Registry, as_json, load_form
 from pipeline.intake import entries_for
 from pipeline.outputs import OutputOptions
 from pipeline.previous import read_previous

@@ -13,7 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from pipeline.consolidate import Consolidation
-from pipeline.definition import Form
+from pipeline.form.model import Form
 
 NEEDS_EXPLANATION = "需说明"
 

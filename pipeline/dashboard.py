@@ -13,7 +13,7 @@ import pandas as pd
 
 from pipeline.consolidate import Consolidation, counting
 from pipeline.core.records import Status, Submission
-from pipeline.definition import Form, Registry
+from pipeline.form.model import Form, Registry
 from pipeline.report_text import FORMS, GOV_LABELS, PARTY_LABELS
 
 TOP_UNITS = 10

@@ -10,8 +10,8 @@ import zipfile
 from pathlib import Path
 
 from pipeline.core.records import Status
-from pipeline.definition import Form, Registry, Unit
 from pipeline.fill import fill_return
+from pipeline.form.model import Form, Registry, Unit
 from pipeline.sample import SampleReturn, sample_return
 from pipeline.template import write_template
 

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from pipeline.core.cells import a1, column_letters, column_number
 from pipeline.core.problems import make_problem
 from pipeline.core.records import RawLedger, RawSubmission, RawValue
-from pipeline.definition import Form, Ledger
+from pipeline.form.model import Form, Ledger
 
 Cell = tuple[int, int]  # 1-based (row, column)
 Area = tuple[str, int, int, int, int]  # sheet, first row, first column, last row, last column

@@ -16,7 +16,7 @@ from pathlib import Path
 from xml.sax.saxutils import escape
 
 from pipeline.core.cells import column_letters, moment_to_serial
-from pipeline.definition import Form
+from pipeline.form.model import Form
 from pipeline.xlsx_reader import _area, _reference
 
 _BLANK_CELL = re.compile(r'<c r="([A-Z]+\d+)" s="(\d+)"/>')

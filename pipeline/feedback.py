@@ -23,7 +23,7 @@ from pipeline.core.filenames import GBK_MARK, output_file_name
 from pipeline.core.files import atomic_output
 from pipeline.core.problems import SEVERITY_LABEL, Problem, Severity
 from pipeline.core.records import Submission
-from pipeline.definition import Form
+from pipeline.form.model import Form
 from pipeline.layout import row_height
 from pipeline.sniff import sniff
 

@@ -26,7 +26,6 @@ from pipeline.core.cells import column_letters, column_number
 from pipeline.core.files import atomic_output
 from pipeline.core.problems import SEVERITY_LABEL, Problem, Severity
 from pipeline.core.records import Submission
-from pipeline.definition import Form
 from pipeline.feedback import (
     COMMENT_AUTHOR,
     COMMENT_SIZE,
@@ -41,6 +40,7 @@ from pipeline.feedback import (
     link_target,
     worst_severity,
 )
+from pipeline.form.model import Form
 from pipeline.layout import row_height
 from pipeline.xml_guard import XmlRefused, refuse_dtd
 

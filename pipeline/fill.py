@@ -14,7 +14,7 @@ from pathlib import Path
 import openpyxl
 from openpyxl.utils.cell import get_column_letter, range_boundaries
 
-from pipeline.definition import Form
+from pipeline.form.model import Form
 
 Values = Mapping[str, object]
 LedgerRows = Mapping[str, Sequence[Mapping[str, object]]]  # ledger id -> rows by column key

@@ -21,9 +21,9 @@ from pipeline.core import limits
 from pipeline.core.filenames import display_name
 from pipeline.core.problems import make_problem
 from pipeline.core.records import RawSubmission
-from pipeline.definition import Form
 from pipeline.encryption import WrongPassword, decrypt_workbook
 from pipeline.extract import extract
+from pipeline.form.model import Form
 from pipeline.sniff import sniff, sniff_bytes
 from pipeline.xls_reader import read_xls
 from pipeline.xlsx_reader import ReadError, read_xlsx

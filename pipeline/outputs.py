@@ -20,8 +20,8 @@ from pipeline.compare import Comparison, PreviousPeriod, compare
 from pipeline.consolidate import Consolidation
 from pipeline.core.files import atomic_output
 from pipeline.core.records import Submission
-from pipeline.definition import Form, Registry
 from pipeline.fastfill import FastFiller
+from pipeline.form.model import Form, Registry
 from pipeline.reconcile import Check, reconcile
 from pipeline.remind import Reminder, reminder_text, reminders
 from pipeline.report import ReportDraft, build_report

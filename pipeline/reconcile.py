@@ -15,8 +15,8 @@ import numpy as np
 import pandas as pd
 
 from pipeline.consolidate import Consolidation, ledger_records
-from pipeline.definition import Form, Registry, Rule
-from pipeline.rules import Skip, evaluate_node
+from pipeline.form.expr import Skip, evaluate_node
+from pipeline.form.model import Form, Registry, Rule
 from pipeline.validate import may_be_blank
 
 LEVEL_CHECK = "层级合计"

@@ -12,8 +12,8 @@ import xlsxwriter
 
 from pipeline import styles
 from pipeline.core.files import atomic_output
+from pipeline.form.registry import FIELDS, HEADER, Registry
 from pipeline.layout import display_width, row_height
-from pipeline.registry import FIELDS, HEADER, Registry
 from pipeline.template import FIXED_CREATED, WORKBOOK_OPTIONS
 
 SHEET = "报送单位"

@@ -18,8 +18,8 @@ import olefile
 import openpyxl
 
 from pipeline.core.limits import MAX_FILE_BYTES
-from pipeline.definition import DefinitionError
-from pipeline.registry import Registry, Row, csv_rows, decode_csv, registry_from_rows
+from pipeline.form.model import DefinitionError
+from pipeline.form.registry import Registry, Row, csv_rows, decode_csv, registry_from_rows
 from pipeline.sniff import OLE_MAGIC, ZIP_MAGIC
 
 SHEET = "报送单位"  # read first; else the workbook's first sheet

@@ -15,7 +15,7 @@ from docx.oxml.ns import qn
 from docx.shared import Cm, Pt, RGBColor
 
 from pipeline.core.files import atomic_output
-from pipeline.definition import Form
+from pipeline.form.model import Form
 from pipeline.report import ReportDraft
 
 BODY_FONT = "仿宋"  # official documents are set in 仿宋; Writer falls back to any CJK font

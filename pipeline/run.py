@@ -22,9 +22,9 @@ from pipeline.core.filenames import display_name, is_exact, name_bytes_hex
 from pipeline.core.files import atomic_output, close_folder, open_to_others, private_folder
 from pipeline.core.problems import make_problem
 from pipeline.core.records import Status, Submission
-from pipeline.definition import Form, Registry, as_json
 from pipeline.encryption import encrypt_workbook
 from pipeline.feedback import FEEDBACK_FOLDER, feedback_path, staged_path, wants_feedback
+from pipeline.form.model import Form, Registry, as_json
 from pipeline.intake import Entry, discover, file_sha256
 from pipeline.outputs import (
     OutputOptions,

@@ -12,7 +12,8 @@ import datetime as dt
 import random
 from dataclasses import dataclass, field
 
-from pipeline.definition import (
+from pipeline.form.expr import Expr, Skip, evaluate, evaluate_node
+from pipeline.form.model import (
     BOOL_CHOICES,
     ORIGIN_UNIT_COLUMN,
     PRESET_COVER,
@@ -23,7 +24,6 @@ from pipeline.definition import (
     Unit,
     choices_for,
 )
-from pipeline.rules import Expr, Skip, evaluate, evaluate_node
 
 SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗"
 GIVEN = "伟芳娜敏静丽强磊军洋勇艳杰涛明超秀霞平刚桂英华"

@@ -21,7 +21,7 @@ from pipeline import styles
 from pipeline.consolidate import Consolidation, counting, ledger_records
 from pipeline.core.files import atomic_output
 from pipeline.core.records import STATUS_LABEL, Submission
-from pipeline.definition import (
+from pipeline.form.model import (
     AGGREGATION_LABEL,
     ORIGIN_UNIT_COLUMN,
     Form,

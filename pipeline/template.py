@@ -15,7 +15,7 @@ from xlsxwriter.utility import quote_sheetname, xl_rowcol_to_cell
 
 from pipeline import styles
 from pipeline.core.files import atomic_output
-from pipeline.definition import (
+from pipeline.form.model import (
     AGGREGATION_LABEL,
     BOOL_CHOICES,
     PRESET_COVER,

@@ -20,7 +20,8 @@ from pipeline.core.records import (
     RawValue,
     Submission,
 )
-from pipeline.definition import (
+from pipeline.form.expr import Skip, describe_sides, evaluate
+from pipeline.form.model import (
     REGISTRY_LISTS,
     Column,
     Form,
@@ -30,7 +31,6 @@ from pipeline.definition import (
     choices_for,
 )
 from pipeline.normalize import Normalized, to_bool, to_choice, to_date, to_int, to_text
-from pipeline.rules import Skip, describe_sides, evaluate
 
 IDENTITY_CODES = ("UNIT_CODE", "UNIT_NAME")
 

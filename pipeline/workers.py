@@ -24,8 +24,8 @@ from pipeline.core import limits
 from pipeline.core.filenames import display_name
 from pipeline.core.problems import make_problem
 from pipeline.core.records import Submission
-from pipeline.definition import Form, Registry
 from pipeline.feedback import write_feedback
+from pipeline.form.model import Form, Registry
 from pipeline.intake import Entry, read_return
 from pipeline.outputs import RollupOrder, fill_rollup
 from pipeline.validate import validate

@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 
 from pipeline.core.records import RawLedger, RawSubmission, RawValue
-from pipeline.definition import Form, Registry, load_form
 from pipeline.fill import fill_return
+from pipeline.form.model import Form, Registry, load_form
 from pipeline.registry_file import load_registry
 from pipeline.sample import SampleReturn, sample_return
 from pipeline.template import write_template

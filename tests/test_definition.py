@@ -6,7 +6,7 @@ import json
 import pytest
 import yaml
 
-from pipeline.definition import DefinitionError, as_json, load_form
+from pipeline.form.model import DefinitionError, as_json, load_form
 from pipeline.registry_file import load_registry
 
 MINIMAL = {

@@ -11,7 +11,7 @@ from pipeline.compare import PreviousPeriod, compare
 from pipeline.consolidate import consolidate
 from pipeline.core.problems import Severity, make_problem
 from pipeline.core.records import Status, Submission
-from pipeline.definition import Period
+from pipeline.form.model import Period
 from pipeline.reconcile import reconcile
 from pipeline.remind import MISSING, REJECTED, TO_EXPLAIN, reminders
 from pipeline.report import build_report, join_dates, period_phrase

@@ -2,7 +2,7 @@
 
 import pytest
 
-from pipeline.rules import ExpressionError, Skip, compile_expr, describe_sides, evaluate
+from pipeline.form.expr import ExpressionError, Skip, compile_expr, describe_sides, evaluate
 
 VALUES = {"A": 3, "B": 2, "C": 1, "Z": 0}
 LEDGERS = {

@@ -10,8 +10,8 @@ import pytest
 
 from pipeline.core.problems import Severity
 from pipeline.core.records import RawValue, Status
-from pipeline.definition import choices_for, load_form
-from pipeline.rules import Skip, evaluate
+from pipeline.form.expr import Skip, evaluate
+from pipeline.form.model import choices_for, load_form
 from pipeline.validate import validate
 
 from .conftest import FORM_PATH, raw_from_sample

@@ -32,8 +32,8 @@ from pathlib import Path
 
 import openpyxl
 
-from pipeline.definition import Form, Registry
 from pipeline.fill import fill_return
+from pipeline.form.model import Form, Registry
 from pipeline.sample import SampleReturn, sample_return
 
 from .. import badfiles

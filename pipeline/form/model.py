@@ -18,9 +18,9 @@ from pathlib import Path
 
 import yaml
 
-from pipeline.registry import Registry as Registry  # re-exported: callers import it from here
-from pipeline.registry import Unit as Unit
-from pipeline.rules import Expr, ExpressionError, compile_expr, sum_terms
+from pipeline.form.expr import Expr, ExpressionError, compile_expr, sum_terms
+from pipeline.form.registry import Registry as Registry  # re-exported: callers import it from here
+from pipeline.form.registry import Unit as Unit
 
 TYPES = {"int", "text", "date", "bool", "choice"}
 AGGREGATIONS = {"sum", "max", "min", "self", "none"}
