@@ -27,7 +27,9 @@ import pandas as pd
 
 from pipeline.consolidate import accepted, consolidate
 from pipeline.fastfill import FastFiller
-from pipeline.form.model import Form, Registry, Unit, load_form
+from pipeline.form.load import load_form
+from pipeline.form.model import Form
+from pipeline.form.registry import Registry, Unit
 from pipeline.registry_book import write_registry_book
 from pipeline.registry_file import load_registry
 from pipeline.run import read_inbox

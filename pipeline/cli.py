@@ -23,7 +23,10 @@ from pipeline.core.problems import SEVERITY_LABEL
 from pipeline.core.records import STATUS_LABEL, Status
 from pipeline.encryption import PASSWORD_ENV
 from pipeline.feedback import xml_is_guarded
-from pipeline.form.model import DefinitionError, Form, Registry, as_json, load_form
+from pipeline.form.load import load_form
+from pipeline.form.model import DefinitionError, Form
+from pipeline.form.registry import Registry
+from pipeline.form.spec import as_json
 from pipeline.intake import entries_for
 from pipeline.outputs import OutputOptions
 from pipeline.previous import read_previous

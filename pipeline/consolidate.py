@@ -13,7 +13,8 @@ import numpy as np
 import pandas as pd
 
 from pipeline.core.records import Status, Submission
-from pipeline.form.model import Form, Indicator, Registry
+from pipeline.form.model import Form, Indicator
+from pipeline.form.registry import Registry
 
 UNIT_COLUMNS = ["单位编码", "单位名称", "行号", "来源文件", "来源位置"]
 

@@ -13,8 +13,9 @@ import pandas as pd
 
 from pipeline.consolidate import Consolidation, counting
 from pipeline.core.records import Status, Submission
-from pipeline.form.model import Form, Registry
-from pipeline.report_text import FORMS, GOV_LABELS, PARTY_LABELS
+from pipeline.form.categories import FORMS, GOV_LABELS, PARTY_LABELS
+from pipeline.form.model import Form
+from pipeline.form.registry import Registry
 
 TOP_UNITS = 10
 

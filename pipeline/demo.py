@@ -11,7 +11,8 @@ from pathlib import Path
 
 from pipeline.core.records import Status
 from pipeline.fill import fill_return
-from pipeline.form.model import Form, Registry, Unit
+from pipeline.form.model import Form
+from pipeline.form.registry import Registry, Unit
 from pipeline.sample import SampleReturn, sample_return
 from pipeline.template import write_template
 

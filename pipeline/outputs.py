@@ -21,7 +21,8 @@ from pipeline.consolidate import Consolidation
 from pipeline.core.files import atomic_output
 from pipeline.core.records import Submission
 from pipeline.fastfill import FastFiller
-from pipeline.form.model import Form, Registry
+from pipeline.form.model import Form
+from pipeline.form.registry import Registry
 from pipeline.reconcile import Check, reconcile
 from pipeline.remind import Reminder, reminder_text, reminders
 from pipeline.report import ReportDraft, build_report

@@ -16,7 +16,8 @@ import pandas as pd
 
 from pipeline.consolidate import Consolidation, ledger_records
 from pipeline.form.expr import Skip, evaluate_node
-from pipeline.form.model import Form, Registry, Rule
+from pipeline.form.model import Form, Rule
+from pipeline.form.registry import Registry
 from pipeline.validate import may_be_blank
 
 LEVEL_CHECK = "层级合计"

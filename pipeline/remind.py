@@ -15,7 +15,8 @@ from dataclasses import dataclass
 from pipeline.consolidate import counting
 from pipeline.core.problems import Problem, Severity
 from pipeline.core.records import Status, Submission
-from pipeline.form.model import Form, Registry, Unit
+from pipeline.form.model import Form
+from pipeline.form.registry import Registry, Unit
 from pipeline.validate import is_scope_note
 
 MISSING, REJECTED, TO_EXPLAIN = "未报送", "退回修改", "警告需说明"

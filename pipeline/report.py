@@ -16,7 +16,8 @@ from dataclasses import dataclass
 import pandas as pd
 
 from pipeline.consolidate import Consolidation
-from pipeline.form.model import AGGREGATION_LABEL, Form, Period, Registry
+from pipeline.form.model import AGGREGATION_LABEL, Form, Period
+from pipeline.form.registry import Registry
 
 _CODE = re.compile(r"\{([A-Z][A-Z0-9_]*)\}")
 

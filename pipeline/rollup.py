@@ -21,7 +21,8 @@ import pandas as pd
 
 from pipeline.consolidate import Consolidation, Total, accepted, aggregate_units, ledger_records
 from pipeline.core.records import Submission
-from pipeline.form.model import ORIGIN_UNIT_COLUMN, PRESET_COVER, Form, Registry
+from pipeline.form.model import ORIGIN_UNIT_COLUMN, PRESET_COVER, Form
+from pipeline.form.registry import Registry
 from pipeline.validate import SCOPE_SYSTEM
 
 

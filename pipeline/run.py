@@ -24,7 +24,9 @@ from pipeline.core.problems import make_problem
 from pipeline.core.records import Status, Submission
 from pipeline.encryption import encrypt_workbook
 from pipeline.feedback import FEEDBACK_FOLDER, feedback_path, staged_path, wants_feedback
-from pipeline.form.model import Form, Registry, as_json
+from pipeline.form.model import Form
+from pipeline.form.registry import Registry
+from pipeline.form.spec import as_json
 from pipeline.intake import Entry, discover, file_sha256
 from pipeline.outputs import (
     OutputOptions,

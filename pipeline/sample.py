@@ -20,10 +20,9 @@ from pipeline.form.model import (
     Column,
     Form,
     Indicator,
-    Registry,
-    Unit,
     choices_for,
 )
+from pipeline.form.registry import Registry, Unit
 
 SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗"
 GIVEN = "伟芳娜敏静丽强磊军洋勇艳杰涛明超秀霞平刚桂英华"

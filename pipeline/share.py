@@ -21,14 +21,8 @@ from pipeline import styles
 from pipeline.consolidate import Consolidation, counting, ledger_records
 from pipeline.core.files import atomic_output
 from pipeline.core.records import STATUS_LABEL, Submission
-from pipeline.form.model import (
-    AGGREGATION_LABEL,
-    ORIGIN_UNIT_COLUMN,
-    Form,
-    Indicator,
-    Ledger,
-    Registry,
-)
+from pipeline.form.model import AGGREGATION_LABEL, ORIGIN_UNIT_COLUMN, Form, Indicator, Ledger
+from pipeline.form.registry import Registry
 from pipeline.template import FIXED_CREATED, WORKBOOK_OPTIONS, print_setup
 from pipeline.write import heading, subtotal_label, tree_label, write_cell
 

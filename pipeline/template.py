@@ -22,9 +22,9 @@ from pipeline.form.model import (
     Form,
     Indicator,
     Ledger,
-    Registry,
     choices_for,
 )
+from pipeline.form.registry import Registry
 from pipeline.layout import row_height
 
 CODE_LIST_SHEET = "代码表"

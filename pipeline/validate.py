@@ -21,15 +21,8 @@ from pipeline.core.records import (
     Submission,
 )
 from pipeline.form.expr import Skip, describe_sides, evaluate
-from pipeline.form.model import (
-    REGISTRY_LISTS,
-    Column,
-    Form,
-    Indicator,
-    Ledger,
-    Registry,
-    choices_for,
-)
+from pipeline.form.model import REGISTRY_LISTS, Column, Form, Indicator, Ledger, choices_for
+from pipeline.form.registry import Registry
 from pipeline.normalize import Normalized, to_bool, to_choice, to_date, to_int, to_text
 
 IDENTITY_CODES = ("UNIT_CODE", "UNIT_NAME")

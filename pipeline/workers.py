@@ -25,7 +25,8 @@ from pipeline.core.filenames import display_name
 from pipeline.core.problems import make_problem
 from pipeline.core.records import Submission
 from pipeline.feedback import write_feedback
-from pipeline.form.model import Form, Registry
+from pipeline.form.model import Form
+from pipeline.form.registry import Registry
 from pipeline.intake import Entry, read_return
 from pipeline.outputs import RollupOrder, fill_rollup
 from pipeline.validate import validate

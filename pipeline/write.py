@@ -14,7 +14,8 @@ from pipeline.consolidate import UNIT_COLUMNS, Consolidation, counting
 from pipeline.core.files import atomic_output
 from pipeline.core.problems import SEVERITY_LABEL, Problem
 from pipeline.core.records import STATUS_LABEL, Status, Submission
-from pipeline.form.model import AGGREGATION_LABEL, Form, Indicator, Registry
+from pipeline.form.model import AGGREGATION_LABEL, Form, Indicator
+from pipeline.form.registry import Registry
 from pipeline.template import FIXED_CREATED, WORKBOOK_OPTIONS, print_setup
 
 MISSING = "未报送"

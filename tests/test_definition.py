@@ -6,7 +6,9 @@ import json
 import pytest
 import yaml
 
-from pipeline.form.model import DefinitionError, as_json, load_form
+from pipeline.form.load import load_form
+from pipeline.form.model import DefinitionError
+from pipeline.form.spec import as_json
 from pipeline.registry_file import load_registry
 
 MINIMAL = {

@@ -215,7 +215,7 @@ def runs(inbox, tmp_path_factory) -> dict:
 
 
 def consolidated_filename_of_run() -> str:
-    from pipeline.form.model import load_form
+    from pipeline.form.load import load_form
 
     return consolidated_filename(load_form(FORM_PATH))
 

@@ -33,7 +33,8 @@ from pathlib import Path
 import openpyxl
 
 from pipeline.fill import fill_return
-from pipeline.form.model import Form, Registry
+from pipeline.form.model import Form
+from pipeline.form.registry import Registry
 from pipeline.sample import SampleReturn, sample_return
 
 from .. import badfiles
