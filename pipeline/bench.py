@@ -30,8 +30,8 @@ from pipeline.fastfill import FastFiller
 from pipeline.form.load import load_form
 from pipeline.form.model import Form
 from pipeline.form.registry import Registry, Unit
+from pipeline.read.registry_file import load_registry
 from pipeline.registry_book import write_registry_book
-from pipeline.registry_file import load_registry
 from pipeline.run import read_inbox
 from pipeline.sample import sample_return
 from pipeline.template import template_filename, write_template

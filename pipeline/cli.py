@@ -27,10 +27,10 @@ from pipeline.form.load import load_form
 from pipeline.form.model import DefinitionError, Form
 from pipeline.form.registry import Registry
 from pipeline.form.spec import as_json
-from pipeline.intake import entries_for
 from pipeline.outputs import OutputOptions
 from pipeline.previous import read_previous
-from pipeline.registry_file import load_registry
+from pipeline.read.inbox import entries_for
+from pipeline.read.registry_file import load_registry
 from pipeline.rollup import max_level
 from pipeline.run import (
     NoProgress,

@@ -17,7 +17,7 @@ from xml.sax.saxutils import escape
 
 from pipeline.core.cells import column_letters, moment_to_serial
 from pipeline.form.model import Form
-from pipeline.xlsx_reader import _area, _reference
+from pipeline.read.xlsx import _area, _reference
 
 _BLANK_CELL = re.compile(r'<c r="([A-Z]+\d+)" s="(\d+)"/>')
 ROWS_PER_CHUNK = 2000

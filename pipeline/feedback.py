@@ -25,7 +25,7 @@ from pipeline.core.problems import SEVERITY_LABEL, Problem, Severity
 from pipeline.core.records import Submission
 from pipeline.form.model import Form
 from pipeline.layout import row_height
-from pipeline.sniff import sniff
+from pipeline.read.sniff import sniff
 
 FEEDBACK_FOLDER = "反馈"
 FEEDBACK_SUFFIX = "_审核意见.xlsx"

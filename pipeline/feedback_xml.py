@@ -42,7 +42,7 @@ from pipeline.feedback import (
 )
 from pipeline.form.model import Form
 from pipeline.layout import row_height
-from pipeline.xml_guard import XmlRefused, refuse_dtd
+from pipeline.read.package import XmlRefused, refuse_dtd
 
 MAIN_NS = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
 REL_NS = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"

@@ -27,7 +27,6 @@ from pipeline.feedback import FEEDBACK_FOLDER, feedback_path, staged_path, wants
 from pipeline.form.model import Form
 from pipeline.form.registry import Registry
 from pipeline.form.spec import as_json
-from pipeline.intake import Entry, discover, file_sha256
 from pipeline.outputs import (
     OutputOptions,
     Prepared,
@@ -36,6 +35,7 @@ from pipeline.outputs import (
     sheet_extras,
     write_outputs,
 )
+from pipeline.read.inbox import Entry, discover, file_sha256
 from pipeline.workers import FeedbackJob, Workers, failed, unchanged
 from pipeline.write import RunInfo, consolidated_filename, write_consolidated
 

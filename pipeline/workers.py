@@ -27,8 +27,8 @@ from pipeline.core.records import Submission
 from pipeline.feedback import write_feedback
 from pipeline.form.model import Form
 from pipeline.form.registry import Registry
-from pipeline.intake import Entry, read_return
 from pipeline.outputs import RollupOrder, fill_rollup
+from pipeline.read.inbox import Entry, read_return
 from pipeline.validate import validate
 
 TASKS_PER_WORKER = 200

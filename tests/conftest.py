@@ -14,7 +14,7 @@ from pipeline.fill import fill_return
 from pipeline.form.load import load_form
 from pipeline.form.model import Form
 from pipeline.form.registry import Registry
-from pipeline.registry_file import load_registry
+from pipeline.read.registry_file import load_registry
 from pipeline.sample import SampleReturn, sample_return
 from pipeline.template import write_template
 

@@ -26,7 +26,7 @@ import pytest
 
 from pipeline.demo import make_demo_inbox
 from pipeline.encryption import PASSWORD_ENV, decrypt_workbook
-from pipeline.intake import read_return
+from pipeline.read.inbox import read_return
 from pipeline.share import share_filename
 from pipeline.write import consolidated_filename
 

@@ -9,7 +9,7 @@ import yaml
 from pipeline.form.load import load_form
 from pipeline.form.model import DefinitionError
 from pipeline.form.spec import as_json
-from pipeline.registry_file import load_registry
+from pipeline.read.registry_file import load_registry
 
 MINIMAL = {
     "form": {

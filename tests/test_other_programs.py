@@ -26,13 +26,13 @@ import pytest
 from pipeline import template as template_module
 from pipeline.core.records import RawSubmission, Status
 from pipeline.demo import make_demo_inbox
-from pipeline.extract import TEMPLATE_LEDGER_ROWS, WorkbookData, extract
 from pipeline.fill import fill_return
-from pipeline.intake import read_return
+from pipeline.read.inbox import read_return
+from pipeline.read.locate import TEMPLATE_LEDGER_ROWS, WorkbookData, extract
+from pipeline.read.xlsx import read_xlsx
 from pipeline.run import run_consolidation
 from pipeline.sample import sample_return
 from pipeline.validate import validate
-from pipeline.xlsx_reader import read_xlsx
 
 SSCONVERT = shutil.which("ssconvert")
 SOFFICE = shutil.which("soffice") or shutil.which("libreoffice")

@@ -15,7 +15,7 @@ import pytest
 from click.testing import CliRunner
 
 from pipeline.cli import cli
-from pipeline.intake import read_return
+from pipeline.read.inbox import read_return
 from pipeline.report_docx import report_filename
 from pipeline.share import share_filename
 from pipeline.write import consolidated_filename
@@ -146,7 +146,7 @@ def test_report_draft_follows_the_generation_rules(demo, form) -> None:
 
 
 def _registry():
-    from pipeline.registry_file import load_registry
+    from pipeline.read.registry_file import load_registry
 
     return load_registry(UNITS_PATH)
 

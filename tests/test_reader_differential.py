@@ -28,7 +28,7 @@ import pytest
 
 from pipeline.core.cells import a1
 from pipeline.core.records import ErrorValue, NoCachedValue
-from pipeline.xlsx_reader import read_xlsx
+from pipeline.read.xlsx import read_xlsx
 
 from .xlsx_shapes import Shape, build
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import datetime as dt
 
-from pipeline import xlsx_reader
 from pipeline.core.records import ErrorValue, NoCachedValue
-from pipeline.xlsx_reader import read_xlsx
+from pipeline.read import xlsx as xlsx_reader
+from pipeline.read.xlsx import read_xlsx
 
 from . import badfiles
 
@@ -146,7 +146,7 @@ def test_lost_names_fall_back_to_the_template_layout(form, registry, template, t
     import openpyxl
 
     from pipeline.fill import fill_return
-    from pipeline.intake import read_return
+    from pipeline.read.inbox import read_return
     from pipeline.sample import sample_return
     from pipeline.validate import validate
 

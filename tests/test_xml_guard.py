@@ -9,8 +9,8 @@ import pytest
 from defusedxml import EntitiesForbidden
 from openpyxl.xml.functions import fromstring
 
-from pipeline.xlsx_reader import ReadError, read_xlsx
-from pipeline.xml_guard import XmlRefused, refuse_dtd
+from pipeline.read.package import XmlRefused, refuse_dtd
+from pipeline.read.xlsx import ReadError, read_xlsx
 
 from . import badfiles
 

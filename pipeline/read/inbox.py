@@ -22,11 +22,11 @@ from pipeline.core.filenames import display_name
 from pipeline.core.problems import make_problem
 from pipeline.core.records import RawSubmission
 from pipeline.encryption import WrongPassword, decrypt_workbook
-from pipeline.extract import extract
 from pipeline.form.model import Form
-from pipeline.sniff import sniff, sniff_bytes
-from pipeline.xls_reader import read_xls
-from pipeline.xlsx_reader import ReadError, read_xlsx
+from pipeline.read.locate import extract
+from pipeline.read.sniff import sniff, sniff_bytes
+from pipeline.read.xls import read_xls
+from pipeline.read.xlsx import ReadError, read_xlsx
 
 SYSTEM_FILES = {"thumbs.db", "desktop.ini", ".ds_store"}
 

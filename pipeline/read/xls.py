@@ -13,8 +13,8 @@ import xlrd
 
 from pipeline.core import limits
 from pipeline.core.records import ErrorValue
-from pipeline.extract import WorkbookData
-from pipeline.xlsx_reader import ReadError
+from pipeline.read.locate import WorkbookData
+from pipeline.read.xlsx import ReadError
 
 
 def read_xls(path: str | BinaryIO) -> WorkbookData:

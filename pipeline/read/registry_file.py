@@ -20,7 +20,7 @@ import openpyxl
 from pipeline.core.limits import MAX_FILE_BYTES
 from pipeline.form.model import DefinitionError
 from pipeline.form.registry import Registry, Row, csv_rows, decode_csv, registry_from_rows
-from pipeline.sniff import OLE_MAGIC, ZIP_MAGIC
+from pipeline.read.sniff import OLE_MAGIC, ZIP_MAGIC
 
 SHEET = "报送单位"  # read first; else the workbook's first sheet
 SAVE_AS_XLSX = "请在 Excel 或 WPS 中打开，另存为“Excel 工作簿（*.xlsx）”后再运行"

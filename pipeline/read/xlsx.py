@@ -31,8 +31,8 @@ from lxml import etree
 from pipeline.core import limits
 from pipeline.core.cells import CELL_REF, column_letters, column_number, serial_to_moment
 from pipeline.core.records import ErrorValue, NoCachedValue
-from pipeline.extract import WorkbookData
-from pipeline.xml_guard import XmlRefused, refuse_dtd
+from pipeline.read.locate import WorkbookData
+from pipeline.read.package import XmlRefused, refuse_dtd
 
 BUILTIN_DATE_FORMATS = (
     set(range(14, 23)) | set(range(27, 37)) | set(range(45, 48)) | set(range(50, 59))
