@@ -15,9 +15,8 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from xml.sax.saxutils import escape
 
-from pipeline.core.cells import column_letters, moment_to_serial
+from pipeline.core.cells import area, column_letters, moment_to_serial, name_place
 from pipeline.form.model import Form
-from pipeline.read.xlsx import _area, _reference
 
 _BLANK_CELL = re.compile(r'<c r="([A-Z]+\d+)" s="(\d+)"/>')
 ROWS_PER_CHUNK = 2000
@@ -43,7 +42,7 @@ class FastFiller:
         for name, text in re.findall(
             r'<definedName name="([^"]+)">([^<]+)</definedName>', workbook
         ):
-            place = _reference(text.replace("&apos;", "'"), sheets)
+            place = name_place(text.replace("&apos;", "'"), sheets)
             if place:
                 sheet, row, col = place
                 self.cells[name] = (sheets[sheet], f"{column_letters(col)}{row}")
@@ -61,7 +60,7 @@ class FastFiller:
                 table = "xl/tables/" + target
                 text = self.parts[table].decode()
                 name = re.search(r'displayName="([^"]+)"', text).group(1)  # type: ignore[union-attr]
-                top, left, _, right = _area(re.search(r' ref="([^"]+)"', text).group(1))  # type: ignore[union-attr]
+                top, left, _, right = area(re.search(r' ref="([^"]+)"', text).group(1))  # type: ignore[union-attr]
                 styles = {}
                 for low, high, style in _COL_STYLE.findall(self.parts[part].decode()):
                     for col in range(int(low), int(high) + 1):
@@ -141,7 +140,7 @@ class FastFiller:
         grows a table)."""
         top = self.tables[ledger.id][2]
         table_text = table.decode()
-        _, left, bottom, right = _area(re.search(r' ref="([^"]+)"', table_text).group(1))  # type: ignore[union-attr]
+        _, left, bottom, right = area(re.search(r' ref="([^"]+)"', table_text).group(1))  # type: ignore[union-attr]
         last = top + count
         if last <= bottom:
             return table

@@ -28,7 +28,8 @@ from pipeline.feedback import write_feedback
 from pipeline.form.model import Form
 from pipeline.form.registry import Registry
 from pipeline.outputs import RollupOrder, fill_rollup
-from pipeline.read.inbox import Entry, read_return
+from pipeline.read.inbox import Entry
+from pipeline.read.returns import read_return
 from pipeline.validate import validate
 
 TASKS_PER_WORKER = 200

@@ -25,8 +25,9 @@ import openpyxl
 import pytest
 
 from pipeline.demo import make_demo_inbox
-from pipeline.encryption import PASSWORD_ENV, decrypt_workbook
-from pipeline.read.inbox import read_return
+from pipeline.encryption import PASSWORD_ENV
+from pipeline.read.decrypt import decrypt_workbook
+from pipeline.read.returns import read_return
 from pipeline.share import share_filename
 from pipeline.write import consolidated_filename
 

@@ -8,7 +8,7 @@ from pipeline import fastfill
 from pipeline.core.records import Status
 from pipeline.fastfill import FastFiller
 from pipeline.fill import fill_return
-from pipeline.read.inbox import read_return
+from pipeline.read.returns import read_return
 from pipeline.sample import sample_return
 from pipeline.validate import validate
 

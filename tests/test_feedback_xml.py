@@ -25,7 +25,7 @@ from pipeline.fastfill import FastFiller
 from pipeline.feedback import FEEDBACK_SHEET, write_feedback
 from pipeline.feedback_xml import write_feedback_xml
 from pipeline.fill import fill_return
-from pipeline.read.inbox import read_return
+from pipeline.read.returns import read_return
 from pipeline.sample import sample_return
 from pipeline.validate import validate
 from tests.test_real_clients import convert

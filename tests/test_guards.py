@@ -17,7 +17,8 @@ from pipeline.cli import cli
 from pipeline.core import limits
 from pipeline.core.records import Status
 from pipeline.read.inbox import discover
-from pipeline.read.xlsx import ReadError, read_xlsx
+from pipeline.read.types import ReadError
+from pipeline.read.xlsx import read_xlsx
 from pipeline.run import check_files
 from pipeline.validate import validate
 
@@ -201,7 +202,7 @@ def test_file_size_limit_is_checked_before_opening(monkeypatch, tmp_path) -> Non
 
 
 def test_lying_dimension_does_not_hide_values(form, registry, good, tmp_path) -> None:
-    from pipeline.read.inbox import read_return
+    from pipeline.read.returns import read_return
 
     lying = badfiles.lying_dimension(tmp_path / "lying.xlsx", good)
     a = read_return(good, form, "", 0)
@@ -271,7 +272,7 @@ def test_renamed_sheets_and_moved_cells_are_followed_by_name(
     inserted; the reader follows the names, not positions."""
     import openpyxl
 
-    from pipeline.read.inbox import read_return
+    from pipeline.read.returns import read_return
 
     book = openpyxl.load_workbook(good)
     sheet, ref = next(iter(book.defined_names["EDU_CG_STUDY"].destinations))

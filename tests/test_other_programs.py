@@ -27,8 +27,9 @@ from pipeline import template as template_module
 from pipeline.core.records import RawSubmission, Status
 from pipeline.demo import make_demo_inbox
 from pipeline.fill import fill_return
-from pipeline.read.inbox import read_return
-from pipeline.read.locate import TEMPLATE_LEDGER_ROWS, WorkbookData, extract
+from pipeline.read.locate import TEMPLATE_LEDGER_ROWS, extract
+from pipeline.read.returns import read_return
+from pipeline.read.types import WorkbookData
 from pipeline.read.xlsx import read_xlsx
 from pipeline.run import run_consolidation
 from pipeline.sample import sample_return

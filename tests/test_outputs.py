@@ -15,7 +15,7 @@ import pytest
 from click.testing import CliRunner
 
 from pipeline.cli import cli
-from pipeline.read.inbox import read_return
+from pipeline.read.returns import read_return
 from pipeline.report_docx import report_filename
 from pipeline.share import share_filename
 from pipeline.write import consolidated_filename

@@ -15,7 +15,7 @@ from click.testing import CliRunner
 from pipeline.cli import cli
 from pipeline.core.records import Status
 from pipeline.fill import fill_return
-from pipeline.read.inbox import read_return
+from pipeline.read.returns import read_return
 from pipeline.sample import sample_return
 from pipeline.validate import validate
 from pipeline.write import consolidated_filename

@@ -146,7 +146,7 @@ def test_lost_names_fall_back_to_the_template_layout(form, registry, template, t
     import openpyxl
 
     from pipeline.fill import fill_return
-    from pipeline.read.inbox import read_return
+    from pipeline.read.returns import read_return
     from pipeline.sample import sample_return
     from pipeline.validate import validate
 

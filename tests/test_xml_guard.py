@@ -10,7 +10,8 @@ from defusedxml import EntitiesForbidden
 from openpyxl.xml.functions import fromstring
 
 from pipeline.read.package import XmlRefused, refuse_dtd
-from pipeline.read.xlsx import ReadError, read_xlsx
+from pipeline.read.types import ReadError
+from pipeline.read.xlsx import read_xlsx
 
 from . import badfiles
 

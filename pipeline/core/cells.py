@@ -6,6 +6,7 @@ Standard library only.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import re
 
 CELL_REF = re.compile(r"^\$?([A-Z]{1,3})\$?(\d+)$")  # "E5", "$E$5"
@@ -55,3 +56,39 @@ def moment_to_serial(moment: dt.date | dt.datetime) -> float:
         moment = dt.datetime.combine(moment, dt.time())
     serial = (moment - EPOCH_1900).total_seconds() / 86_400
     return serial - 1 if serial < 61 else serial
+
+
+# Defined names and areas
+
+
+def name_place(text: str, sheets: dict[str, str] | set[str]) -> tuple[str, int, int] | None:
+    """(sheet, row, col) of the first cell a defined name's text points at, or None (also
+    when the sheet is not one of `sheets`)."""
+    # Long texts are not kept in the cache: a hostile file could otherwise fill it.
+    place = _name_place(text) if len(text) < 256 else _name_place.__wrapped__(text)
+    return place if place is not None and place[0] in sheets else None
+
+
+@functools.lru_cache(maxsize=4096)
+def _name_place(text: str) -> tuple[str, int, int] | None:
+    """Every return of a form carries the same name texts: parsed once per process."""
+    text = text.strip().lstrip("=")
+    if "!" not in text:
+        return None
+    sheet, ref = text.rsplit("!", 1)
+    sheet = sheet.strip()
+    if sheet.startswith("'") and sheet.endswith("'"):
+        sheet = sheet[1:-1].replace("''", "'")
+    found = area(ref)
+    return (sheet, found[0], found[1]) if found else None
+
+
+def area(ref: str) -> tuple[int, int, int, int] | None:
+    """(top, left, bottom, right) of "B2:D9" or "$B$2" (1-based), or None."""
+    corners = [c for c in ref.split(":") if c]
+    parsed = [CELL_REF.match(c.strip()) for c in corners]
+    if not parsed or not all(parsed):
+        return None
+    cells = [(int(m.group(2)), column_number(m.group(1))) for m in parsed if m]
+    (r1, c1), (r2, c2) = cells[0], cells[-1]
+    return min(r1, r2), min(c1, c2), max(r1, r2), max(c1, c2)

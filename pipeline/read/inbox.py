@@ -15,18 +15,9 @@ import os
 import stat
 from dataclasses import dataclass
 from pathlib import Path
-from typing import BinaryIO
 
 from pipeline.core import limits
 from pipeline.core.filenames import display_name
-from pipeline.core.problems import make_problem
-from pipeline.core.records import RawSubmission
-from pipeline.encryption import WrongPassword, decrypt_workbook
-from pipeline.form.model import Form
-from pipeline.read.locate import extract
-from pipeline.read.sniff import sniff, sniff_bytes
-from pipeline.read.xls import read_xls
-from pipeline.read.xlsx import ReadError, read_xlsx
 
 SYSTEM_FILES = {"thumbs.db", "desktop.ini", ".ds_store"}
 
@@ -92,40 +83,3 @@ def file_sha256(path: Path) -> str:
         for block in iter(lambda: handle.read(1 << 20), b""):
             digest.update(block)
     return digest.hexdigest()
-
-
-def read_return(
-    path: Path, form: Form, sha256: str, mtime: float, password: str | None = None
-) -> RawSubmission:
-    """Everything the form needs from one file, or a file-level problem saying why not.
-    The submission names the file by its display name (as its inbox entry does). With a
-    password, a password-protected workbook (an office's own encrypted 上报 return) is
-    decrypted in memory and read."""
-    raw = RawSubmission(file=display_name(path.name), sha256=sha256, mtime=mtime)
-    kind = sniff(str(path))
-    source: str | BinaryIO = str(path)
-    if kind.encrypted and password:
-        try:
-            source = decrypt_workbook(path, password)
-        except WrongPassword:
-            raw.problems.append(make_problem("FILE_UNREADABLE", reason=WRONG_PASSWORD))
-            return raw
-        kind = sniff_bytes(source)
-    if not kind.format:
-        raw.problems.append(make_problem("FILE_WRONG_FORMAT", reason=kind.reason))
-        return raw
-    names = {i.code for i in form.indicators} | {"FORM_ID", "FORM_VERSION"}
-    tables = {ledger.id for ledger in form.ledgers}
-    try:
-        if kind.format == "xlsx":
-            data = read_xlsx(source, names, tables)
-        else:
-            data = read_xls(source)
-    except ReadError as exc:
-        raw.problems.append(make_problem("FILE_UNREADABLE", reason=str(exc)))
-        return raw
-    extract(data, form, raw)
-    return raw
-
-
-WRONG_PASSWORD = "文件已加密，所给密码无法打开。请核对密码，或请报送单位取消密码后重新报送"

@@ -12,33 +12,18 @@ ledgers by header row is the normal way to read it, and says nothing.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-
 from pipeline.core.cells import a1, column_letters, column_number
 from pipeline.core.problems import make_problem
 from pipeline.core.records import RawLedger, RawSubmission, RawValue
 from pipeline.form.model import Form, Ledger
+from pipeline.read.types import WorkbookData
 
-Cell = tuple[int, int]  # 1-based (row, column)
 Area = tuple[str, int, int, int, int]  # sheet, first row, first column, last row, last column
 
 # Rows of a ledger table in the template below its header (template.LEDGER_ROWS; a test
 # keeps the two equal). A ledger found by its header row is read as that table would be:
 # blank rows inside it are skipped, below it rows continue until the first blank one.
 TEMPLATE_LEDGER_ROWS = 500
-
-
-@dataclass
-class WorkbookData:
-    """What a reader found: names, tables and the cells it was asked for."""
-
-    names: dict[str, tuple[str, int, int]] = field(default_factory=dict)  # name -> sheet, row, col
-    tables: dict[str, tuple[str, int, int, int, int]] = field(
-        default_factory=dict
-    )  # id -> sheet, r1, c1, r2, c2
-    cells: dict[str, dict[Cell, object]] = field(default_factory=dict)  # sheet -> cell -> value
-    complete: bool = False  # every cell of every sheet was read (fallback is possible)
-    holds_tables: bool = True  # the format can store Excel tables (a legacy .xls cannot)
 
 
 def extract(data: WorkbookData, form: Form, raw: RawSubmission) -> None:

@@ -13,8 +13,7 @@ import xlrd
 
 from pipeline.core import limits
 from pipeline.core.records import ErrorValue
-from pipeline.read.locate import WorkbookData
-from pipeline.read.xlsx import ReadError
+from pipeline.read.types import ReadError, WorkbookData
 
 
 def read_xls(path: str | BinaryIO) -> WorkbookData:

@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
-import io
 import posixpath
 import re
 import zipfile
@@ -29,10 +28,17 @@ from xml.etree import ElementTree
 from lxml import etree
 
 from pipeline.core import limits
-from pipeline.core.cells import CELL_REF, column_letters, column_number, serial_to_moment
+from pipeline.core.cells import (
+    CELL_REF,
+    area,
+    column_letters,
+    column_number,
+    name_place,
+    serial_to_moment,
+)
 from pipeline.core.records import ErrorValue, NoCachedValue
-from pipeline.read.locate import WorkbookData
-from pipeline.read.package import XmlRefused, refuse_dtd
+from pipeline.read.package import inspect_zip, member_xml
+from pipeline.read.types import ReadError, WorkbookData
 
 BUILTIN_DATE_FORMATS = (
     set(range(14, 23)) | set(range(27, 37)) | set(range(45, 48)) | set(range(50, 59))
@@ -40,10 +46,6 @@ BUILTIN_DATE_FORMATS = (
 _DATE_CODE = re.compile(r"[ymdhs]", re.IGNORECASE)
 _CODE_NOISE = re.compile(r'"[^"]*"|\[[^\]]*\]|\\.|_.|\*.')
 REL_OFFICE = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
-
-
-class ReadError(Exception):
-    """The file cannot be read; the message is the Chinese reason for the clerk and unit."""
 
 
 @dataclass
@@ -76,33 +78,6 @@ def read_xlsx(
             raise ReadError(
                 "文件中的表格数据格式错误，请用 Excel 或 WPS 打开后另存为 .xlsx"
             ) from exc
-
-
-def inspect_zip(zf: zipfile.ZipFile) -> None:
-    """Refuse hostile or broken archives before any XML parser runs."""
-    infos = zf.infolist()
-    if len(infos) > limits.MAX_ZIP_MEMBERS:
-        raise ReadError(f"压缩包内文件过多（{len(infos)} 个），不是正常的报表")
-    seen, total = set(), 0
-    for info in infos:
-        name = info.filename
-        if name.startswith("/") or "\\" in name or ".." in name.split("/") or name in seen:
-            raise ReadError("压缩包内有异常的文件路径，不是正常的报表")
-        seen.add(name)
-        if info.flag_bits & 0x1:
-            raise ReadError("文件已加密，请取消密码后重新报送")
-        if info.compress_type not in (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED):
-            raise ReadError("压缩方式不受支持，请用 Excel 或 WPS 另存为 .xlsx 后报送")
-        if info.file_size > limits.MAX_MEMBER_BYTES:
-            raise ReadError("文件内容过大，不是正常的报表")
-        if (
-            info.file_size > limits.RATIO_CHECK_FROM_BYTES
-            and info.file_size > limits.MAX_COMPRESSION_RATIO * max(info.compress_size, 1)
-        ):
-            raise ReadError("文件压缩比异常（疑似压缩炸弹），已拒绝读取")
-        total += info.file_size
-    if total > limits.MAX_TOTAL_BYTES:
-        raise ReadError("文件解压后过大，不是正常的报表")
 
 
 # Parts
@@ -181,13 +156,13 @@ def _parse_layout(
         name = el.get("name", "")
         scoped = el.get("localSheetId") is not None
         if name in wanted_names and not (scoped and name in data.names):
-            place = _reference(el.text or "", sheets)
+            place = name_place(el.text or "", sheets)
             if place:
                 data.names[name] = place
     for sheet, part in sheets.items():
-        for table_name, area in _tables(zf, part):
+        for table_name, corners in _tables(zf, part):
             if table_name in wanted_tables and table_name not in data.tables:
-                data.tables[table_name] = (sheet, *area)
+                data.tables[table_name] = (sheet, *corners)
     lost = "FORM_ID" not in data.names or len(data.names) < 2
     # A wanted table is missing (Gnumeric keeps the names but drops the tables): extract.py
     # then finds that ledger by its header row, on its own sheet or, renamed, on any sheet
@@ -222,7 +197,7 @@ def _workbook_part(zf: zipfile.ZipFile) -> str:
 
 
 def _parse(zf: zipfile.ZipFile, part: str):
-    return ElementTree.parse(_xml(zf, part)).getroot()
+    return ElementTree.parse(member_xml(zf, part)).getroot()
 
 
 def _relationships(zf: zipfile.ZipFile, part: str) -> dict[str, tuple[str, str]]:
@@ -248,7 +223,7 @@ def _relationships(zf: zipfile.ZipFile, part: str) -> dict[str, tuple[str, str]]
 def _shared_strings(zf: zipfile.ZipFile, part: str | None) -> list[str]:
     if not part or not _has(zf, part):
         return []
-    root = ElementTree.parse(_xml(zf, part)).getroot()
+    root = ElementTree.parse(member_xml(zf, part)).getroot()
     return [_text_of(item) for item in root if _local(item.tag) == "si"]
 
 
@@ -289,44 +264,13 @@ def _tables(
     for kind, target in _relationships(zf, sheet_part).values():
         if kind == "table" and _has(zf, target):
             root = _parse(zf, target)
-            area = _area(root.get("ref", ""))
-            if area:
+            corners = area(root.get("ref", ""))
+            if corners:
                 # displayName is the name Excel shows and formulas use.
-                yield root.get("displayName") or root.get("name", ""), area
+                yield root.get("displayName") or root.get("name", ""), corners
 
 
 # References
-
-
-def _reference(text: str, sheets: dict[str, str]) -> tuple[str, int, int] | None:
-    """(sheet, row, col) of the first cell a defined name points at, or None."""
-    # Long texts are not kept in the cache: a hostile file could otherwise fill it.
-    place = _parse_reference(text) if len(text) < 256 else _parse_reference.__wrapped__(text)
-    return place if place is not None and place[0] in sheets else None
-
-
-@functools.lru_cache(maxsize=4096)
-def _parse_reference(text: str) -> tuple[str, int, int] | None:
-    """Every return of a form carries the same name texts: parsed once per worker."""
-    text = text.strip().lstrip("=")
-    if "!" not in text:
-        return None
-    sheet, ref = text.rsplit("!", 1)
-    sheet = sheet.strip()
-    if sheet.startswith("'") and sheet.endswith("'"):
-        sheet = sheet[1:-1].replace("''", "'")
-    area = _area(ref)
-    return (sheet, area[0], area[1]) if area else None
-
-
-def _area(ref: str) -> tuple[int, int, int, int] | None:
-    corners = [c for c in ref.split(":") if c]
-    parsed = [CELL_REF.match(c.strip()) for c in corners]
-    if not parsed or not all(parsed):
-        return None
-    cells = [(int(m.group(2)), column_number(m.group(1))) for m in parsed if m]
-    (r1, c1), (r2, c2) = cells[0], cells[-1]
-    return min(r1, r2), min(c1, c2), max(r1, r2), max(c1, c2)
 
 
 @dataclass
@@ -391,7 +335,7 @@ def _sheet_data(data: bytes) -> etree._Element | tuple:
 def _sheet_cells(
     parts: _Parts, part: str, plan: _Plan | None, budget: list[int]
 ) -> dict[tuple[int, int], object]:
-    data = _xml(parts.zf, part).getvalue()
+    data = member_xml(parts.zf, part).getvalue()
     cells: dict[tuple[int, int], object] = {}
     row_number = 0
     for row in _sheet_data(data).iterchildren("{*}row"):
@@ -491,39 +435,6 @@ def _iso_date(text: str) -> object:
 
 
 # XML helpers
-
-
-def _xml(zf: zipfile.ZipFile, part: str) -> io.BytesIO:
-    """A part's bytes, inflated under the size cap, refused if it declares a DTD or entities."""
-    with _CappedReader(zf.open(part), limits.MAX_MEMBER_BYTES) as handle:
-        data = b"".join(iter(lambda: handle.read(1 << 16), b""))
-    try:
-        refuse_dtd(data)
-    except XmlRefused as exc:
-        raise ReadError(
-            "文件包含不允许的 XML 声明（DTD/实体）或格式错误，疑似恶意文件，已拒绝读取"
-        ) from exc
-    return io.BytesIO(data)
-
-
-class _CappedReader:
-    """Declared sizes can lie: stop inflating past the cap, whatever the header said."""
-
-    def __init__(self, raw: IO[bytes], cap: int):
-        self.raw, self.left = raw, cap
-
-    def read(self, size: int = -1) -> bytes:
-        chunk = self.raw.read(size if size and size > 0 else 1 << 16)
-        self.left -= len(chunk)
-        if self.left < 0:
-            raise ReadError("文件内容过大，不是正常的报表")
-        return chunk
-
-    def __enter__(self) -> _CappedReader:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.raw.close()
 
 
 def _has(zf: zipfile.ZipFile, part: str) -> bool:
