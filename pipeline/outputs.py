@@ -16,6 +16,7 @@ from pathlib import Path
 
 from pipeline import dashboard
 from pipeline.charts import dashboard_sheet
+from pipeline.check.scope import SCOPE_SYSTEM
 from pipeline.compare import Comparison, PreviousPeriod, compare
 from pipeline.consolidate import Consolidation
 from pipeline.core.files import atomic_output
@@ -36,7 +37,6 @@ from pipeline.rollup import (
 from pipeline.share import share_filename, write_share
 from pipeline.sheets import comparison_columns, level_columns, reconcile_sheet, remind_sheet
 from pipeline.template import write_template
-from pipeline.validate import SCOPE_SYSTEM
 from pipeline.write import SheetExtra
 
 REMINDER_FILE = "催报清单.txt"

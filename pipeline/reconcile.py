@@ -14,11 +14,11 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from pipeline.check.scope import may_be_blank
 from pipeline.consolidate import Consolidation, ledger_records
 from pipeline.form.expr import Skip, evaluate_node
 from pipeline.form.model import Form, Rule
 from pipeline.form.registry import Registry
-from pipeline.validate import may_be_blank
 
 LEVEL_CHECK = "层级合计"
 LEDGER_CHECK = "台账核对"

@@ -12,12 +12,12 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
+from pipeline.check.scope import is_scope_note
 from pipeline.consolidate import counting
 from pipeline.core.problems import Problem, Severity
 from pipeline.core.records import Status, Submission
 from pipeline.form.model import Form
 from pipeline.form.registry import Registry, Unit
-from pipeline.validate import is_scope_note
 
 MISSING, REJECTED, TO_EXPLAIN = "未报送", "退回修改", "警告需说明"
 NEEDS_EXPLANATION = {"RULE_FAILED", "ROW_RULE_FAILED"}

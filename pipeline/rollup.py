@@ -19,11 +19,11 @@ from dataclasses import dataclass
 
 import pandas as pd
 
+from pipeline.check.scope import SCOPE_SYSTEM
 from pipeline.consolidate import Consolidation, Total, accepted, aggregate_units, ledger_records
 from pipeline.core.records import Submission
 from pipeline.form.model import ORIGIN_UNIT_COLUMN, PRESET_COVER, Form
 from pipeline.form.registry import Registry
-from pipeline.validate import SCOPE_SYSTEM
 
 
 @dataclass(frozen=True)

@@ -20,6 +20,7 @@ from pathlib import Path
 
 from pebble import ProcessExpired, ProcessPool
 
+from pipeline.check.validate import validate
 from pipeline.core import limits
 from pipeline.core.filenames import display_name
 from pipeline.core.problems import make_problem
@@ -30,7 +31,6 @@ from pipeline.form.registry import Registry
 from pipeline.outputs import RollupOrder, fill_rollup
 from pipeline.read.inbox import Entry
 from pipeline.read.returns import read_return
-from pipeline.validate import validate
 
 TASKS_PER_WORKER = 200
 # Pinned, not the platform default (Python 3.14 moves Linux from fork to forkserver): a forked

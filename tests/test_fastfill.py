@@ -5,12 +5,12 @@ from __future__ import annotations
 import pytest
 
 from pipeline import fastfill
+from pipeline.check.validate import validate
 from pipeline.core.records import Status
 from pipeline.fastfill import FastFiller
 from pipeline.fill import fill_return
 from pipeline.read.returns import read_return
 from pipeline.sample import sample_return
-from pipeline.validate import validate
 
 
 def contents(sub) -> tuple:

@@ -19,6 +19,7 @@ from openpyxl.utils.cell import coordinate_to_tuple
 from openpyxl.worksheet.hyperlink import Hyperlink
 
 from pipeline import feedback, feedback_xml
+from pipeline.check.validate import validate
 from pipeline.cli import cli
 from pipeline.core.problems import SEVERITY_LABEL, Problem, Severity
 from pipeline.fastfill import FastFiller
@@ -27,7 +28,6 @@ from pipeline.feedback_xml import write_feedback_xml
 from pipeline.fill import fill_return
 from pipeline.read.returns import read_return
 from pipeline.sample import sample_return
-from pipeline.validate import validate
 from tests.test_real_clients import convert
 
 FILL = {Severity.ERROR: "FFC7CE", Severity.WARNING: "FFEB9C"}

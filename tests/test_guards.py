@@ -13,6 +13,7 @@ import pytest
 from click.testing import CliRunner
 
 from pipeline import workers
+from pipeline.check.validate import validate
 from pipeline.cli import cli
 from pipeline.core import limits
 from pipeline.core.records import Status
@@ -20,7 +21,6 @@ from pipeline.read.inbox import discover
 from pipeline.read.types import ReadError
 from pipeline.read.xlsx import read_xlsx
 from pipeline.run import check_files
-from pipeline.validate import validate
 
 from . import badfiles
 

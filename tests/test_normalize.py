@@ -4,7 +4,7 @@ import datetime as dt
 
 import pytest
 
-from pipeline.normalize import (
+from pipeline.check.normalize import (
     parse_chinese_numeral,
     to_bool,
     to_choice,

@@ -24,6 +24,7 @@ from pathlib import Path
 import pytest
 
 from pipeline import template as template_module
+from pipeline.check.validate import validate
 from pipeline.core.records import RawSubmission, Status
 from pipeline.demo import make_demo_inbox
 from pipeline.fill import fill_return
@@ -33,7 +34,6 @@ from pipeline.read.types import WorkbookData
 from pipeline.read.xlsx import read_xlsx
 from pipeline.run import run_consolidation
 from pipeline.sample import sample_return
-from pipeline.validate import validate
 
 SSCONVERT = shutil.which("ssconvert")
 SOFFICE = shutil.which("soffice") or shutil.which("libreoffice")

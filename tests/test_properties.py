@@ -6,9 +6,9 @@ from __future__ import annotations
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from pipeline.check.normalize import to_bool, to_date, to_int, to_text
+from pipeline.check.validate import validate
 from pipeline.core.records import RawValue, Status
-from pipeline.normalize import to_bool, to_date, to_int, to_text
-from pipeline.validate import validate
 
 from .conftest import raw_from_sample
 

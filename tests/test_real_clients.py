@@ -12,12 +12,12 @@ import openpyxl
 import pytest
 from click.testing import CliRunner
 
+from pipeline.check.validate import validate
 from pipeline.cli import cli
 from pipeline.core.records import Status
 from pipeline.fill import fill_return
 from pipeline.read.returns import read_return
 from pipeline.sample import sample_return
-from pipeline.validate import validate
 from pipeline.write import consolidated_filename
 
 

@@ -13,6 +13,7 @@ import openpyxl
 import pytest
 
 from pipeline import workers as workers_module
+from pipeline.check.scope import SCOPE_NOTE
 from pipeline.core.records import Status
 from pipeline.fill import fill_return
 from pipeline.read.inbox import discover
@@ -20,7 +21,6 @@ from pipeline.read.registry_file import load_registry
 from pipeline.rollup import cut_totals, level_cut, rollup_filename, rollup_values
 from pipeline.run import check_files, run_consolidation
 from pipeline.sample import sample_return
-from pipeline.validate import SCOPE_NOTE
 
 HEADER = "单位编码,单位名称,上级单位编码,联系人,联系电话"
 CITY = ["SJ000,江城市水务局,,周一,13900000000"]

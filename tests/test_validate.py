@@ -8,12 +8,12 @@ import itertools
 
 import pytest
 
+from pipeline.check.validate import validate
 from pipeline.core.problems import Severity
 from pipeline.core.records import RawValue, Status
 from pipeline.form.expr import Skip, evaluate
 from pipeline.form.load import load_form
 from pipeline.form.model import choices_for
-from pipeline.validate import validate
 
 from .conftest import FORM_PATH, raw_from_sample
 

@@ -6,6 +6,7 @@ import datetime as dt
 
 import pytest
 
+from pipeline.check.normalize import to_date
 from pipeline.core.cells import (
     a1,
     column_letters,
@@ -13,7 +14,6 @@ from pipeline.core.cells import (
     moment_to_serial,
     serial_to_moment,
 )
-from pipeline.normalize import to_date
 
 
 @pytest.mark.parametrize(

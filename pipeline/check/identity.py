@@ -1,0 +1,81 @@
+"""Which unit sent the return (code and name against the registry) and for which period."""
+
+from __future__ import annotations
+
+import datetime as dt
+import difflib
+from collections.abc import Iterator
+
+from pipeline.check.values import shown
+from pipeline.core.problems import Problem, make_problem
+from pipeline.core.records import (
+    RawSubmission,
+    Submission,
+)
+from pipeline.form.model import Form
+from pipeline.form.registry import Registry
+
+
+def identify(sub: Submission, raw: RawSubmission, form: Form, registry: Registry) -> None:
+    code = sub.values.get("UNIT_CODE") or ""
+    name = sub.values.get("UNIT_NAME") or ""
+    by_code = registry.by_code(str(code)) if code else None
+    by_name = registry.by_name(str(name)) if name else None
+    where = place_of(sub, "UNIT_NAME")
+    if by_code and by_name and by_code != by_name:
+        sub.problems.append(
+            make_problem("UNIT_MISMATCH", code=code, name=name, expected=by_code.name, **where)
+        )
+    elif by_code and name and not by_name:
+        sub.problems.append(
+            make_problem(
+                "UNIT_UNKNOWN", found=name, hint=f"（编码 {code} 对应“{by_code.name}”）", **where
+            )
+        )
+    elif by_name and code and not by_code:
+        sub.problems.append(
+            make_problem(
+                "UNIT_UNKNOWN",
+                found=code,
+                hint=f"（“{name}”的编码应为 {by_name.code}）",
+                **place_of(sub, "UNIT_CODE"),
+            )
+        )
+    elif not by_code and not by_name and (code or name):
+        close = difflib.get_close_matches(
+            str(name), [u.name for u in registry.units], n=1, cutoff=0.5
+        )
+        hint = f"（是否为“{close[0]}”？）" if close else ""
+        sub.problems.append(make_problem("UNIT_UNKNOWN", found=name or code, hint=hint, **where))
+    unit = by_code or by_name
+    if unit:
+        sub.unit_code, sub.unit_name = unit.code, unit.name
+    submitted = sub.values.get("SUBMIT_DATE")
+    sub.submitted = submitted if isinstance(submitted, dt.date) else None
+    sub.problems.extend(check_period(sub, form))
+
+
+def check_period(sub: Submission, form: Form) -> Iterator[Problem]:
+    expected = {
+        "PERIOD": form.period.label,
+        "PERIOD_TYPE": form.period.type,
+        "PERIOD_START": form.period.start,
+        "PERIOD_END": form.period.end,
+    }
+    for code, want in expected.items():
+        if not form.has_indicator(code):
+            continue
+        have = sub.values.get(code)
+        if have is not None and have != want:
+            yield make_problem(
+                "PERIOD_MISMATCH",
+                label=form.indicator(code).label,
+                found=shown(have),
+                expected=shown(want),
+                **place_of(sub, code),
+            )
+
+
+def place_of(sub: Submission, code: str) -> dict[str, str]:
+    sheet, cell = sub.cells.get(code, ("", ""))
+    return {"sheet": sheet, "cell": cell, "indicator": code}

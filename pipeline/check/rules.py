@@ -1,0 +1,65 @@
+"""The cross-field rules of the definition, and the 本级-only figures filled by subordinates."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from pipeline.check.identity import place_of
+from pipeline.check.scope import SCOPE_NOTE, SCOPE_SYSTEM, scope_sensitive
+from pipeline.core.problems import Problem, Severity, make_problem
+from pipeline.core.records import (
+    Submission,
+)
+from pipeline.form.expr import Skip, describe_sides, evaluate
+from pipeline.form.model import Form
+from pipeline.form.registry import Registry
+
+
+def check_rules(sub: Submission, form: Form) -> Iterator[Problem]:
+    system = sub.values.get("SCOPE") == SCOPE_SYSTEM
+
+    def lookup(code: str) -> object:
+        value = sub.values.get(code)
+        if value is None:
+            raise Skip
+        return value
+
+    def ledger_rows(ledger_id: str) -> list[dict[str, object]]:
+        return sub.ledgers.get(ledger_id, [])
+
+    for rule in form.rules:
+        try:
+            passed = evaluate(rule.expr, lookup, ledger_rows)
+        except Skip:
+            continue
+        if passed:
+            continue
+        anchor = rule.anchor or (rule.expr.names[0] if rule.expr.names else "")
+        detail = describe_sides(rule.expr, lookup, ledger_rows) or _name_values(rule, sub)
+        severity, message = Severity(rule.severity), f"[{rule.id}] {rule.message}"
+        if system and scope_sensitive(rule, form):
+            severity, message = Severity.WARNING, SCOPE_NOTE + message
+        yield make_problem(
+            "RULE_FAILED",
+            severity=severity,
+            message=message,
+            detail=detail,
+            **(place_of(sub, anchor) if anchor else {}),
+        )
+
+
+def _name_values(rule, sub: Submission) -> str:
+    return "，".join(f"{name}={sub.values.get(name)}" for name in rule.expr.names[:6])
+
+
+def check_self_indicators(sub: Submission, form: Form, registry: Registry) -> Iterator[Problem]:
+    if not sub.unit_code or sub.unit_code == registry.root.code:
+        return
+    for ind in form.statistics_indicators:
+        if ind.aggregation == "self" and sub.values.get(ind.code) not in (None, 0):
+            yield make_problem(
+                "SELF_FILLED_BY_SUBORDINATE",
+                label=ind.label,
+                root=registry.root.name,
+                **place_of(sub, ind.code),
+            )
