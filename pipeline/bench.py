@@ -25,7 +25,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from pipeline.consolidate import accepted, consolidate
+from pipeline.combine.consolidate import consolidate
+from pipeline.combine.select import accepted
 from pipeline.fastfill import FastFiller
 from pipeline.form.load import load_form
 from pipeline.form.model import Form

@@ -6,7 +6,7 @@ landscape pages and every plotted figure can be read as a number too.
 
 from __future__ import annotations
 
-from pipeline.dashboard import Table
+from pipeline.combine.chart_tables import Table
 from pipeline.template import print_setup
 from pipeline.write import SheetExtra
 

@@ -17,7 +17,8 @@ from typing import NoReturn
 
 import click
 
-from pipeline.compare import CompareError, check_comparable
+from pipeline.combine.compare import CompareError, check_comparable
+from pipeline.combine.levels import max_level
 from pipeline.core.filenames import safe
 from pipeline.core.problems import SEVERITY_LABEL
 from pipeline.core.records import STATUS_LABEL, Status
@@ -31,7 +32,6 @@ from pipeline.outputs import OutputOptions
 from pipeline.previous import read_previous
 from pipeline.read.inbox import entries_for
 from pipeline.read.registry_file import load_registry
-from pipeline.rollup import max_level
 from pipeline.run import (
     NoProgress,
     RunResult,

@@ -14,26 +14,21 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from pipeline import dashboard
 from pipeline.charts import dashboard_sheet
 from pipeline.check.scope import SCOPE_SYSTEM
-from pipeline.compare import Comparison, PreviousPeriod, compare
-from pipeline.consolidate import Consolidation
+from pipeline.combine import chart_tables as dashboard
+from pipeline.combine.compare import Comparison, PreviousPeriod, compare
+from pipeline.combine.consolidate import Consolidation
+from pipeline.combine.levels import cut_totals, level_cut
+from pipeline.combine.reconcile import Check, reconcile
+from pipeline.combine.remind import Reminder, reminder_text, reminders
+from pipeline.combine.rollup import rollup_filename, rollup_ledgers, rollup_values
 from pipeline.core.files import atomic_output
 from pipeline.core.records import Submission
 from pipeline.fastfill import FastFiller
 from pipeline.form.model import Form
 from pipeline.form.registry import Registry
-from pipeline.reconcile import Check, reconcile
-from pipeline.remind import Reminder, reminder_text, reminders
 from pipeline.report import ReportDraft, build_report
-from pipeline.rollup import (
-    cut_totals,
-    level_cut,
-    rollup_filename,
-    rollup_ledgers,
-    rollup_values,
-)
 from pipeline.share import share_filename, write_share
 from pipeline.sheets import comparison_columns, level_columns, reconcile_sheet, remind_sheet
 from pipeline.template import write_template

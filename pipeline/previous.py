@@ -13,7 +13,7 @@ from pathlib import Path
 import openpyxl
 from openpyxl.utils.exceptions import InvalidFileException
 
-from pipeline.compare import CompareError, PreviousPeriod
+from pipeline.combine.compare import CompareError, PreviousPeriod
 from pipeline.core.filenames import display_name
 
 SUMMARY_SHEET = "汇总"

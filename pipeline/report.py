@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from pipeline.consolidate import Consolidation
+from pipeline.combine.consolidate import Consolidation
 from pipeline.form.model import AGGREGATION_LABEL, Form, Period
 from pipeline.form.registry import Registry
 

@@ -17,7 +17,8 @@ from typing import Protocol
 
 from pipeline.cache import CACHE_FOLDER, CacheUnusable, ResultCache, fingerprint
 from pipeline.cache_key import KeyUnavailable, cache_key
-from pipeline.consolidate import Consolidation, accepted, consolidate, settle_duplicates
+from pipeline.combine.consolidate import Consolidation, consolidate
+from pipeline.combine.select import accepted, settle_duplicates
 from pipeline.core.filenames import display_name, is_exact, name_bytes_hex
 from pipeline.core.files import atomic_output, close_folder, open_to_others, private_folder
 from pipeline.core.problems import make_problem

@@ -18,7 +18,8 @@ from pathlib import Path
 import xlsxwriter
 
 from pipeline import styles
-from pipeline.consolidate import Consolidation, counting, ledger_records
+from pipeline.combine.consolidate import Consolidation, ledger_records
+from pipeline.combine.select import counting
 from pipeline.core.files import atomic_output
 from pipeline.core.records import STATUS_LABEL, Submission
 from pipeline.form.model import AGGREGATION_LABEL, ORIGIN_UNIT_COLUMN, Form, Indicator, Ledger

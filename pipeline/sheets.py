@@ -6,12 +6,12 @@ Each function returns a `SheetExtra`: a callable that `write.write_consolidated`
 
 from __future__ import annotations
 
-from pipeline.compare import NEEDS_EXPLANATION, Comparison
-from pipeline.consolidate import Total
+from pipeline.combine.compare import NEEDS_EXPLANATION, Comparison
+from pipeline.combine.consolidate import Total
+from pipeline.combine.levels import CutColumn
+from pipeline.combine.reconcile import Check
+from pipeline.combine.remind import Reminder
 from pipeline.layout import row_height
-from pipeline.reconcile import Check
-from pipeline.remind import Reminder
-from pipeline.rollup import CutColumn
 from pipeline.template import print_setup
 from pipeline.write import SheetExtra
 

@@ -10,7 +10,8 @@ from pathlib import Path
 import xlsxwriter
 
 from pipeline import styles
-from pipeline.consolidate import UNIT_COLUMNS, Consolidation, counting
+from pipeline.combine.consolidate import UNIT_COLUMNS, Consolidation
+from pipeline.combine.select import counting
 from pipeline.core.files import atomic_output
 from pipeline.core.problems import SEVERITY_LABEL, Problem
 from pipeline.core.records import STATUS_LABEL, Status, Submission

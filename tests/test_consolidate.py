@@ -6,7 +6,8 @@ import datetime as dt
 
 import pytest
 
-from pipeline.consolidate import accepted, consolidate, settle_duplicates
+from pipeline.combine.consolidate import consolidate
+from pipeline.combine.select import accepted, settle_duplicates
 from pipeline.core.records import Status, Submission
 
 

@@ -7,13 +7,13 @@ import datetime as dt
 
 import pytest
 
-from pipeline.compare import PreviousPeriod, compare
-from pipeline.consolidate import consolidate
+from pipeline.combine.compare import PreviousPeriod, compare
+from pipeline.combine.consolidate import consolidate
+from pipeline.combine.reconcile import reconcile
+from pipeline.combine.remind import MISSING, REJECTED, TO_EXPLAIN, reminders
 from pipeline.core.problems import Severity, make_problem
 from pipeline.core.records import Status, Submission
 from pipeline.form.model import Period
-from pipeline.reconcile import reconcile
-from pipeline.remind import MISSING, REJECTED, TO_EXPLAIN, reminders
 from pipeline.report import build_report, join_dates, period_phrase
 
 

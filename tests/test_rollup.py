@@ -14,11 +14,12 @@ import pytest
 
 from pipeline import workers as workers_module
 from pipeline.check.scope import SCOPE_NOTE
+from pipeline.combine.levels import cut_totals, level_cut
+from pipeline.combine.rollup import rollup_filename, rollup_values
 from pipeline.core.records import Status
 from pipeline.fill import fill_return
 from pipeline.read.inbox import discover
 from pipeline.read.registry_file import load_registry
-from pipeline.rollup import cut_totals, level_cut, rollup_filename, rollup_values
 from pipeline.run import check_files, run_consolidation
 from pipeline.sample import sample_return
 

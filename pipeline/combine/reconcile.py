@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 
 from pipeline.check.scope import may_be_blank
-from pipeline.consolidate import Consolidation, ledger_records
+from pipeline.combine.consolidate import Consolidation, ledger_records
 from pipeline.form.expr import Skip, evaluate_node
 from pipeline.form.model import Form, Rule
 from pipeline.form.registry import Registry

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from pipeline.consolidate import Consolidation
+from pipeline.combine.consolidate import Consolidation
 from pipeline.form.model import Form
 
 NEEDS_EXPLANATION = "需说明"

@@ -11,7 +11,8 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from pipeline.consolidate import Consolidation, counting
+from pipeline.combine.consolidate import Consolidation
+from pipeline.combine.select import counting
 from pipeline.core.records import Status, Submission
 from pipeline.form.categories import FORMS, GOV_LABELS, PARTY_LABELS
 from pipeline.form.model import Form

@@ -13,7 +13,7 @@ import datetime as dt
 from dataclasses import dataclass
 
 from pipeline.check.scope import is_scope_note
-from pipeline.consolidate import counting
+from pipeline.combine.select import counting
 from pipeline.core.problems import Problem, Severity
 from pipeline.core.records import Status, Submission
 from pipeline.form.model import Form
