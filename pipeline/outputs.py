@@ -28,7 +28,8 @@ from pipeline.core.records import Submission
 from pipeline.fastfill import FastFiller
 from pipeline.form.model import Form
 from pipeline.form.registry import Registry
-from pipeline.report import ReportDraft, build_report
+from pipeline.report.draft import build_report
+from pipeline.report.facts import ReportDraft
 from pipeline.share import share_filename, write_share
 from pipeline.sheets import comparison_columns, level_columns, reconcile_sheet, remind_sheet
 from pipeline.template import write_template

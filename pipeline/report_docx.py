@@ -16,7 +16,7 @@ from docx.shared import Cm, Pt, RGBColor
 
 from pipeline.core.files import atomic_output
 from pipeline.form.model import Form
-from pipeline.report import ReportDraft
+from pipeline.report.facts import ReportDraft
 
 BODY_FONT = "仿宋"  # official documents are set in 仿宋; Writer falls back to any CJK font
 HEADING_FONT = "黑体"

@@ -14,7 +14,8 @@ from pipeline.combine.remind import MISSING, REJECTED, TO_EXPLAIN, reminders
 from pipeline.core.problems import Severity, make_problem
 from pipeline.core.records import Status, Submission
 from pipeline.form.model import Period
-from pipeline.report import build_report, join_dates, period_phrase
+from pipeline.report.draft import build_report
+from pipeline.report.facts import join_dates, period_phrase
 
 
 def sub(unit: str, values: dict, status=Status.ACCEPTED, ledgers=None) -> Submission:

@@ -16,7 +16,7 @@ from pipeline.form.categories import (
     ORG_HANDLING,
     PARTY_LABELS,
 )
-from pipeline.report import Facts, SectionBuilder, join_dates
+from pipeline.report.facts import Facts, SectionBuilder, join_dates
 
 
 def _listed(f: Facts, labels, unit: str) -> str | None:

@@ -1,11 +1,11 @@
-"""The report draft's statistical sentences, from the consolidated figures. Pure.
+"""The facts the report draft's sentences are built from, and how a sentence is built. Pure.
 
 Generation rules (§6.2 of the indicator reference): zero or blank categories are left out
 of enumerations and a whole-zero list becomes “未发生…”; enumerations follow the official
 order; plan figures only after “计划”; the period phrase comes from the definition's period;
 a per-person minimum (“均在N篇以上”) only when every unit reported it; names are never read,
 so never printed (列席人 is always “***”). Every number printed is traced to its indicator
-codes. The wording of each section lives in `report_text.py`.
+codes. The wording of each section lives in wording.py, the assembly in draft.py.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from dataclasses import dataclass
 import pandas as pd
 
 from pipeline.combine.consolidate import Consolidation
-from pipeline.form.model import AGGREGATION_LABEL, Form, Period
+from pipeline.form.model import Form, Period
 from pipeline.form.registry import Registry
 
 _CODE = re.compile(r"\{([A-Z][A-Z0-9_]*)\}")
@@ -178,54 +178,3 @@ class SectionBuilder:
             if form.has_indicator(c)
         )
         return Section(self.number, title, tuple(self.sentences), table)
-
-
-def build_report(
-    form: Form, registry: Registry, result: Consolidation, cells: dict[str, str]
-) -> ReportDraft:
-    """`cells`: indicator code -> where units type it (“二 学习教育!E12”), for the trace."""
-    from pipeline.report_text import SECTIONS
-
-    facts = Facts(form, registry, result)
-    titles = {s.id: s.title for s in form.statistics_sections}
-    sections = []
-    for section_id, number, write in SECTIONS:
-        builder = SectionBuilder(facts, number)
-        write(facts, builder)
-        sections.append(builder.section(titles.get(section_id, number)))
-    accepted = len(result.units)
-    title = f"{registry.root.name}{form.period.label}党风廉政建设和监督责任落实情况（统计部分）"
-    note = (
-        f"本稿由汇总程序根据 {accepted} 个单位已接收的报表（共 {len(registry.units)} 个报送单位）"
-        f"自动生成，数字为{facts.period}全系统合计（注明“本级”的为{registry.root.name}本级数据），"
-        "为0的项目已略去。请在此基础上补充工作情况和评价后使用；文末附数字来源表。"
-    )
-    return ReportDraft(title, note, tuple(sections), tuple(_traces(form, result, sections, cells)))
-
-
-def _traces(form: Form, result: Consolidation, sections: list[Section], cells: dict[str, str]):
-    for section in sections:
-        for sentence in section.sentences:
-            for code in sentence.codes:
-                if not form.has_indicator(code):
-                    ledger = form.ledger(code)
-                    yield Trace(
-                        sentence.ref,
-                        code,
-                        ledger.title,
-                        "",
-                        "台账明细",
-                        f"各单位“{ledger.sheet}”表",
-                    )
-                    continue
-                ind = form.indicator(code)
-                total = result.totals[code]
-                where = f"，模板“{cells[code]}”" if code in cells else ""
-                yield Trace(
-                    sentence.ref,
-                    code,
-                    ind.label,
-                    total.value,
-                    AGGREGATION_LABEL[ind.aggregation],
-                    f"{total.reporting} 个单位填报{where}",
-                )
