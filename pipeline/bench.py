@@ -27,16 +27,16 @@ import pandas as pd
 
 from pipeline.combine.consolidate import consolidate
 from pipeline.combine.select import accepted
-from pipeline.fastfill import FastFiller
 from pipeline.form.load import load_form
 from pipeline.form.model import Form
 from pipeline.form.registry import Registry, Unit
+from pipeline.publish.consolidated import RunInfo, write_consolidated
+from pipeline.publish.registry_book import write_registry_book
+from pipeline.publish.rollup_return import FastFiller
+from pipeline.publish.template import template_filename, write_template
 from pipeline.read.registry_file import load_registry
-from pipeline.registry_book import write_registry_book
 from pipeline.run import read_inbox
 from pipeline.sample import sample_return
-from pipeline.template import template_filename, write_template
-from pipeline.write import RunInfo, write_consolidated
 
 DISTINCT_SAMPLES = 40  # distinct contents, reused with each unit's own code and name
 ERROR_EVERY = 33  # one return in 33 (3%) carries a mistake

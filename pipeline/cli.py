@@ -22,14 +22,14 @@ from pipeline.combine.levels import max_level
 from pipeline.core.filenames import safe
 from pipeline.core.problems import SEVERITY_LABEL
 from pipeline.core.records import STATUS_LABEL, Status
-from pipeline.encryption import PASSWORD_ENV
-from pipeline.feedback import xml_is_guarded
 from pipeline.form.load import load_form
 from pipeline.form.model import DefinitionError, Form
 from pipeline.form.registry import Registry
 from pipeline.form.spec import as_json
-from pipeline.outputs import OutputOptions
-from pipeline.previous import read_previous
+from pipeline.publish.encrypt import PASSWORD_ENV
+from pipeline.publish.feedback.openpyxl_copy import xml_is_guarded
+from pipeline.publish.outputs import OutputOptions
+from pipeline.publish.readback import read_previous
 from pipeline.read.inbox import entries_for
 from pipeline.read.registry_file import load_registry
 from pipeline.run import (
@@ -163,7 +163,7 @@ def template(form_path: Path, units_path: Path, out_dir: Path) -> None:
     \b
     示例：python -m pipeline template
     """
-    from pipeline.template import write_template
+    from pipeline.publish.template import write_template
 
     form, registry = load_definition(form_path, units_path)
     path = write_template(form, registry, out_dir)
@@ -503,7 +503,7 @@ def units(source: Path, out_path: Path) -> None:
     \b
     示例：python -m pipeline units --from 单位名单.csv
     """
-    from pipeline.registry_book import write_registry_book
+    from pipeline.publish.registry_book import write_registry_book
 
     if out_path.suffix.lower() != ".xlsx":
         click.echo(f"错误：--out 应是 .xlsx 文件，而不是“{safe(out_path.name)}”", err=True)

@@ -13,8 +13,8 @@ from pipeline.core.records import Status
 from pipeline.fill import fill_return
 from pipeline.form.model import Form
 from pipeline.form.registry import Registry, Unit
+from pipeline.publish.template import write_template
 from pipeline.sample import SampleReturn, sample_return
-from pipeline.template import write_template
 
 DEMO_SEED = 2022
 

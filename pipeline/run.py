@@ -23,12 +23,18 @@ from pipeline.core.filenames import display_name, is_exact, name_bytes_hex
 from pipeline.core.files import atomic_output, close_folder, open_to_others, private_folder
 from pipeline.core.problems import make_problem
 from pipeline.core.records import Status, Submission
-from pipeline.encryption import encrypt_workbook
-from pipeline.feedback import FEEDBACK_FOLDER, feedback_path, staged_path, wants_feedback
 from pipeline.form.model import Form
 from pipeline.form.registry import Registry
 from pipeline.form.spec import as_json
-from pipeline.outputs import (
+from pipeline.publish.consolidated import RunInfo, consolidated_filename, write_consolidated
+from pipeline.publish.encrypt import encrypt_workbook
+from pipeline.publish.feedback.content import (
+    FEEDBACK_FOLDER,
+    feedback_path,
+    staged_path,
+    wants_feedback,
+)
+from pipeline.publish.outputs import (
     OutputOptions,
     Prepared,
     prepare_outputs,
@@ -38,7 +44,6 @@ from pipeline.outputs import (
 )
 from pipeline.read.inbox import Entry, discover, file_sha256
 from pipeline.workers import FeedbackJob, Workers, failed, unchanged
-from pipeline.write import RunInfo, consolidated_filename, write_consolidated
 
 MANIFEST_NAME = "manifest.json"
 

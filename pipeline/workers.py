@@ -25,10 +25,11 @@ from pipeline.core import limits
 from pipeline.core.filenames import display_name
 from pipeline.core.problems import make_problem
 from pipeline.core.records import Submission
-from pipeline.feedback import write_feedback
 from pipeline.form.model import Form
 from pipeline.form.registry import Registry
-from pipeline.outputs import RollupOrder, fill_rollup
+from pipeline.publish.feedback.write import write_feedback
+from pipeline.publish.outputs import RollupOrder
+from pipeline.publish.rollup_return import fill_rollup
 from pipeline.read.inbox import Entry
 from pipeline.read.returns import read_return
 

@@ -25,11 +25,11 @@ import openpyxl
 import pytest
 
 from pipeline.demo import make_demo_inbox
-from pipeline.encryption import PASSWORD_ENV
+from pipeline.publish.consolidated import consolidated_filename
+from pipeline.publish.encrypt import PASSWORD_ENV
+from pipeline.publish.share import share_filename
 from pipeline.read.decrypt import decrypt_workbook
 from pipeline.read.returns import read_return
-from pipeline.share import share_filename
-from pipeline.write import consolidated_filename
 
 from .conftest import FORM_PATH, ROOT, UNITS_PATH
 

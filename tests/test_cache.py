@@ -12,11 +12,11 @@ import openpyxl
 import pytest
 
 from pipeline.core import limits
-from pipeline.fastfill import FastFiller
+from pipeline.publish.consolidated import consolidated_filename
+from pipeline.publish.rollup_return import FastFiller
 from pipeline.run import run_consolidation
 from pipeline.sample import sample_return
 from pipeline.workers import Workers
-from pipeline.write import consolidated_filename
 
 
 @pytest.fixture(scope="module")
@@ -95,7 +95,7 @@ def test_streaming_writer_gives_the_same_workbook(
     form, registry, inbox, tmp_path, monkeypatch
 ) -> None:
     """Large runs write the workbook row by row (constant_memory); the cells are the same."""
-    from pipeline import write
+    from pipeline.publish import consolidated as write
 
     run_consolidation(inbox, tmp_path / "default", form, registry, use_cache=False)
     monkeypatch.setattr(write, "CONSTANT_MEMORY_FROM", 0)

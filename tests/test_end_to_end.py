@@ -15,7 +15,7 @@ import pytest
 from click.testing import CliRunner
 
 from pipeline.cli import cli
-from pipeline.write import consolidated_filename
+from pipeline.publish.consolidated import consolidated_filename
 
 from .conftest import FORM_PATH, UNITS_PATH
 

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import pytest
 
-from pipeline import fastfill
 from pipeline.check.validate import validate
 from pipeline.core.records import Status
-from pipeline.fastfill import FastFiller
 from pipeline.fill import fill_return
+from pipeline.publish import rollup_return as fastfill
+from pipeline.publish.rollup_return import FastFiller
 from pipeline.read.returns import read_return
 from pipeline.sample import sample_return
 

@@ -15,8 +15,8 @@ from click.testing import CliRunner
 
 from pipeline import workers as workers_module
 from pipeline.cli import cli
-from pipeline.feedback import FEEDBACK_FOLDER, FEEDBACK_SHEET
 from pipeline.fill import fill_return
+from pipeline.publish.feedback.content import FEEDBACK_FOLDER, FEEDBACK_SHEET
 from pipeline.sample import sample_return
 
 

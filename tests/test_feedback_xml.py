@@ -18,14 +18,16 @@ from click.testing import CliRunner
 from openpyxl.utils.cell import coordinate_to_tuple
 from openpyxl.worksheet.hyperlink import Hyperlink
 
-from pipeline import feedback, feedback_xml
 from pipeline.check.validate import validate
 from pipeline.cli import cli
 from pipeline.core.problems import SEVERITY_LABEL, Problem, Severity
-from pipeline.fastfill import FastFiller
-from pipeline.feedback import FEEDBACK_SHEET, write_feedback
-from pipeline.feedback_xml import write_feedback_xml
 from pipeline.fill import fill_return
+from pipeline.publish.feedback import openpyxl_copy as feedback
+from pipeline.publish.feedback import write as feedback_write
+from pipeline.publish.feedback.content import FEEDBACK_SHEET, HEADERS
+from pipeline.publish.feedback.write import write_feedback
+from pipeline.publish.feedback.xml_edit import write_feedback_xml
+from pipeline.publish.rollup_return import FastFiller
 from pipeline.read.returns import read_return
 from pipeline.sample import sample_return
 from tests.test_real_clients import convert
@@ -108,7 +110,7 @@ def both_paths(sub, source: Path, folder: Path, form, monkeypatch) -> tuple[Path
     fast, slow = folder / "fast.xlsx", folder / "slow.xlsx"
     assert write_feedback_xml(sub, source, fast, form)
     with monkeypatch.context() as patch:
-        patch.setattr(feedback_xml, "write_feedback_xml", lambda *args: False)
+        patch.setattr(feedback_write, "write_feedback_xml", lambda *args: False)
         write_feedback(sub, source, slow, form)
     return fast, slow
 
@@ -442,7 +444,7 @@ def test_libreoffice_opens_the_fast_paths_workbook(returns, form, registry, tmp_
     back = load(convert(source, "xlsx", tmp_path / "lo"))
     assert back.sheetnames[0] == FEEDBACK_SHEET and back.active.title == FEEDBACK_SHEET
     listed = back[FEEDBACK_SHEET]
-    assert [c.value for c in listed[4]] == feedback.HEADERS
+    assert [c.value for c in listed[4]] == HEADERS
     first = sub.problems[0]
     label = SEVERITY_LABEL[first.severity]
     assert [c.value for c in listed[5]][:4] == ["1", label, first.sheet, first.cell]

@@ -24,7 +24,7 @@ from pipeline.core.filenames import (
     output_file_name,
     safe,
 )
-from pipeline.write import consolidated_filename
+from pipeline.publish.consolidated import consolidated_filename
 
 from .conftest import FORM_PATH, ROOT, UNITS_PATH
 
@@ -369,7 +369,7 @@ def test_warm_run_gives_the_same_from_the_cache(runs) -> None:
 
 
 def test_previous_workbook_with_a_gbk_name_is_named_in_chinese(runs, tmp_path) -> None:
-    from pipeline.previous import read_previous
+    from pipeline.publish.readback import read_previous
 
     raw = "上期汇总.xlsx".encode("gbk")
     copy = os.path.join(os.fsencode(tmp_path), raw)

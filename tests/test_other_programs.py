@@ -23,11 +23,11 @@ from pathlib import Path
 
 import pytest
 
-from pipeline import template as template_module
 from pipeline.check.validate import validate
 from pipeline.core.records import RawSubmission, Status
 from pipeline.demo import make_demo_inbox
 from pipeline.fill import fill_return
+from pipeline.publish import template as template_module
 from pipeline.read.locate import TEMPLATE_LEDGER_ROWS, extract
 from pipeline.read.returns import read_return
 from pipeline.read.types import WorkbookData

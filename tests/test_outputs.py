@@ -15,10 +15,10 @@ import pytest
 from click.testing import CliRunner
 
 from pipeline.cli import cli
+from pipeline.publish.consolidated import consolidated_filename
+from pipeline.publish.report_files import report_filename
+from pipeline.publish.share import share_filename
 from pipeline.read.returns import read_return
-from pipeline.report_docx import report_filename
-from pipeline.share import share_filename
-from pipeline.write import consolidated_filename
 
 from .conftest import FORM_PATH, UNITS_PATH
 

@@ -16,9 +16,9 @@ from pipeline.check.validate import validate
 from pipeline.cli import cli
 from pipeline.core.records import Status
 from pipeline.fill import fill_return
+from pipeline.publish.consolidated import consolidated_filename
 from pipeline.read.returns import read_return
 from pipeline.sample import sample_return
-from pipeline.write import consolidated_filename
 
 
 def soffice() -> str:

@@ -22,8 +22,8 @@ from msoffcrypto.format.ooxml import OOXMLFile
 from pipeline.cli import cli
 from pipeline.form.model import DefinitionError
 from pipeline.form.registry import HEADER, HEADER_TEXT, Registry, Unit, check_registry
+from pipeline.publish.registry_book import GUIDE_SHEET, SHEET
 from pipeline.read.registry_file import load_registry
-from pipeline.registry_book import GUIDE_SHEET, SHEET
 
 from .conftest import FORM_PATH, ROOT, UNITS_PATH
 

@@ -8,7 +8,7 @@ from pathlib import Path
 import openpyxl
 import pytest
 
-from pipeline.template import CODE_LIST_SHEET, template_filename, write_template
+from pipeline.publish.template import CODE_LIST_SHEET, template_filename, write_template
 
 from .conftest import ROOT
 

@@ -17,15 +17,15 @@ from pathlib import Path
 
 import xlsxwriter
 
-from pipeline import styles
 from pipeline.combine.consolidate import Consolidation, ledger_records
 from pipeline.combine.select import counting
 from pipeline.core.files import atomic_output
 from pipeline.core.records import STATUS_LABEL, Submission
 from pipeline.form.model import AGGREGATION_LABEL, ORIGIN_UNIT_COLUMN, Form, Indicator, Ledger
 from pipeline.form.registry import Registry
-from pipeline.template import FIXED_CREATED, WORKBOOK_OPTIONS, print_setup
-from pipeline.write import heading, subtotal_label, tree_label, write_cell
+from pipeline.publish import xlsx_style as styles
+from pipeline.publish.consolidated import heading, subtotal_label, tree_label, write_cell
+from pipeline.publish.xlsx_style import FIXED_CREATED, WORKBOOK_OPTIONS, print_setup
 
 MASK = "***"
 SMALL = "<3"

@@ -11,9 +11,8 @@ from pipeline.combine.consolidate import Total
 from pipeline.combine.levels import CutColumn
 from pipeline.combine.reconcile import Check
 from pipeline.combine.remind import Reminder
-from pipeline.layout import row_height
-from pipeline.template import print_setup
-from pipeline.write import SheetExtra
+from pipeline.publish.consolidated import SheetExtra
+from pipeline.publish.xlsx_style import print_setup, row_height
 
 HEADER_ROW = 3  # 汇总's header row
 MESSAGE_WIDTH = 80  # the 催报 message column

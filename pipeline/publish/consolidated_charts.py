@@ -7,8 +7,8 @@ landscape pages and every plotted figure can be read as a number too.
 from __future__ import annotations
 
 from pipeline.combine.chart_tables import Table
-from pipeline.template import print_setup
-from pipeline.write import SheetExtra
+from pipeline.publish.consolidated import SheetExtra
+from pipeline.publish.xlsx_style import print_setup
 
 SHEET = "图表"
 CHART_SIZE = {"width": 440, "height": 320}

@@ -9,7 +9,6 @@ from pathlib import Path
 
 import xlsxwriter
 
-from pipeline import styles
 from pipeline.combine.consolidate import UNIT_COLUMNS, Consolidation
 from pipeline.combine.select import counting
 from pipeline.core.files import atomic_output
@@ -17,7 +16,8 @@ from pipeline.core.problems import SEVERITY_LABEL, Problem
 from pipeline.core.records import STATUS_LABEL, Status, Submission
 from pipeline.form.model import AGGREGATION_LABEL, Form, Indicator
 from pipeline.form.registry import Registry
-from pipeline.template import FIXED_CREATED, WORKBOOK_OPTIONS, print_setup
+from pipeline.publish import xlsx_style as styles
+from pipeline.publish.xlsx_style import FIXED_CREATED, WORKBOOK_OPTIONS, print_setup
 
 MISSING = "未报送"
 CONSTANT_MEMORY_FROM = 2000  # returns; below this the default (faster) mode is used

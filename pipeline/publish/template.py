@@ -13,7 +13,6 @@ from pathlib import Path
 import xlsxwriter
 from xlsxwriter.utility import quote_sheetname, xl_rowcol_to_cell
 
-from pipeline import styles
 from pipeline.core.files import atomic_output
 from pipeline.form.model import (
     AGGREGATION_LABEL,
@@ -25,18 +24,13 @@ from pipeline.form.model import (
     choices_for,
 )
 from pipeline.form.registry import Registry
-from pipeline.layout import row_height
+from pipeline.publish import xlsx_style as styles
+from pipeline.publish.xlsx_style import FIXED_CREATED, WORKBOOK_OPTIONS, print_setup, row_height
 
 CODE_LIST_SHEET = "代码表"
 INSTRUCTIONS_SHEET = "填报说明"
 # Pre-made, unlocked rows per ledger table: a protected sheet cannot grow a table.
 LEDGER_ROWS = 500
-FIXED_CREATED = dt.datetime(2022, 1, 1)  # pinned so the same definition gives the same file
-WORKBOOK_OPTIONS = {
-    "strings_to_formulas": False,
-    "strings_to_urls": False,
-    "strings_to_numbers": False,
-}
 INPUT_COLUMN = 4  # column E on statistics sheets
 INSTRUCTION_CHARS_PER_LINE = 80  # Chinese characters across the merged instruction row
 NUMBERED = set("一二三四五六七八九十")  # instruction lines that carry their own numbering
@@ -365,13 +359,6 @@ class _TemplateWriter:
     @staticmethod
     def _ref(ws, row: int, col: int) -> str:
         return f"={quote_sheetname(ws.get_name())}!{xl_rowcol_to_cell(row, col, True, True)}"
-
-
-def print_setup(ws) -> None:
-    """A4 landscape, one page wide: the sheets are printed and signed in offices."""
-    ws.set_paper(9)
-    ws.set_landscape()
-    ws.fit_to_pages(1, 0)
 
 
 def _fit_row(ws, row: int, *texts: tuple[str, int]) -> None:

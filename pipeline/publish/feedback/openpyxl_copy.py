@@ -19,28 +19,27 @@ from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.worksheet.formula import ArrayFormula, DataTableFormula
 from openpyxl.worksheet.hyperlink import Hyperlink
 
-from pipeline.core.filenames import GBK_MARK, output_file_name
 from pipeline.core.files import atomic_output
-from pipeline.core.problems import SEVERITY_LABEL, Problem, Severity
+from pipeline.core.problems import SEVERITY_LABEL, Problem
 from pipeline.core.records import Submission
 from pipeline.form.model import Form
-from pipeline.layout import row_height
-from pipeline.read.sniff import sniff
+from pipeline.publish.feedback.content import (
+    COMMENT_AUTHOR,
+    COMMENT_SIZE,
+    FEEDBACK_SHEET,
+    FILL_COLORS,
+    HEADERS,
+    LINK_COLOR,
+    NOTE,
+    WIDTHS,
+    comment_text,
+    feedback_title,
+    link_target,
+    worst_severity,
+)
+from pipeline.publish.xlsx_style import row_height
 
-FEEDBACK_FOLDER = "反馈"
-FEEDBACK_SUFFIX = "_审核意见.xlsx"
-FEEDBACK_SHEET = "审核意见"
-FILL = {
-    Severity.ERROR: PatternFill("solid", fgColor="FFC7CE"),
-    Severity.WARNING: PatternFill("solid", fgColor="FFEB9C"),
-}
-HEADERS = ["序号", "严重程度", "工作表", "单元格", "指标", "问题说明", "填写值"]
-WIDTHS = [6, 9, 22, 8, 26, 80, 18]
-FILE_LEVEL = {"FILE_UNREADABLE", "FILE_WRONG_FORMAT", "FORM_NOT_TEMPLATE", "FORM_WRONG_ID"}
-NOTE = "红色单元格为错误（必须修改），黄色为警告（请核实）。改正后请整份重新报送。"
-LINK_COLOR = "0563C1"
-COMMENT_AUTHOR = "审核意见"
-COMMENT_SIZE = (320, 140)  # width, height in pixels
+FILL = {severity: PatternFill("solid", fgColor=color) for severity, color in FILL_COLORS.items()}
 
 
 def xml_is_guarded() -> bool:
@@ -48,49 +47,17 @@ def xml_is_guarded() -> bool:
     return bool(openpyxl.DEFUSEDXML)
 
 
-def feedback_name(sub: Submission) -> str:
-    """Named after the unit, or the unit's file when the unit is not known: valid UTF-8 and
-    legal on Windows whatever that file was called (a GBK name, a newline, 300 bytes...)."""
-    if sub.unit_code:
-        who = f"{sub.unit_code}_{sub.unit_name}"
-    else:
-        who = f"未识别单位_{Path(sub.file.removesuffix(GBK_MARK)).stem}"
-    return output_file_name(who, FEEDBACK_SUFFIX)
-
-
-def feedback_path(outdir: Path, sub: Submission) -> Path:
-    return outdir / FEEDBACK_FOLDER / feedback_name(sub)
-
-
-def staged_path(outdir: Path, sha256: str) -> Path:
-    """Where a worker writes a feedback workbook before the run knows which files count."""
-    return outdir / FEEDBACK_FOLDER / f".{sha256}.xlsx"
-
-
-def wants_feedback(sub: Submission) -> bool:
-    """Returns with problems get feedback; files that are not spreadsheets at all do not
-    (there is nobody to send those back to)."""
-    return bool(sub.problems) and not any(p.code == "FILE_WRONG_FORMAT" for p in sub.problems)
-
-
-def write_feedback(sub: Submission, source: Path, path: Path, form: Form) -> Path:
-    copy_original = sniff(str(source)).format == "xlsx" and not any(
-        p.code in FILE_LEVEL for p in sub.problems
-    )
-    if copy_original:
-        # Imported here: feedback_xml imports this module's texts and colours.
-        from pipeline.feedback_xml import write_feedback_xml
-
-        if write_feedback_xml(sub, source, path, form):
-            return path  # a plain file, marked at the XML level (~9 ms, not ~150 ms)
+def write_feedback_copy(sub: Submission, source: Path, path: Path, form: Form, copy: bool) -> Path:
+    """The feedback workbook made with openpyxl: a cleaned copy of the unit's workbook with its
+    problem cells marked (`copy`), or only the 审核意见 sheet when the file cannot be copied."""
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # openpyxl warns about extensions it drops
-        workbook = _clean_copy(source, form) if copy_original else openpyxl.Workbook()
-    if not copy_original:
+        workbook = _clean_copy(source, form) if copy else openpyxl.Workbook()
+    if not copy:
         workbook.remove(workbook.active)
-    if copy_original:
+    if copy:
         _mark_cells(workbook, sub.problems)
-    _problem_sheet(workbook, sub, linked=copy_original)
+    _problem_sheet(workbook, sub, linked=copy)
     with atomic_output(path) as tmp:
         workbook.save(tmp)
     return path
@@ -168,23 +135,6 @@ def _mark_cells(workbook: openpyxl.Workbook, problems: list[Problem]) -> None:
         cell.fill = FILL[worst_severity(found)]
         width, height = COMMENT_SIZE
         cell.comment = Comment(comment_text(found), COMMENT_AUTHOR, width=width, height=height)
-
-
-def worst_severity(found: list[Problem]) -> Severity:
-    return Severity.ERROR if any(p.severity is Severity.ERROR for p in found) else Severity.WARNING
-
-
-def comment_text(found: list[Problem]) -> str:
-    """The comment on a problem cell: every problem found there, one a line."""
-    return "\n".join(f"【{SEVERITY_LABEL[p.severity]}】{p.message}" for p in found)[:2000]
-
-
-def feedback_title(sub: Submission) -> str:
-    return f"{sub.unit_name or sub.file} 报表审核意见：错误 {sub.errors} 处，警告 {sub.warnings} 处"
-
-
-def link_target(problem: Problem) -> str:
-    return f"'{problem.sheet}'!{problem.cell}"
 
 
 def _problem_sheet(workbook: openpyxl.Workbook, sub: Submission, linked: bool) -> None:

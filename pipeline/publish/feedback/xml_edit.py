@@ -26,11 +26,12 @@ from pipeline.core.cells import column_letters, column_number
 from pipeline.core.files import atomic_output
 from pipeline.core.problems import SEVERITY_LABEL, Problem, Severity
 from pipeline.core.records import Submission
-from pipeline.feedback import (
+from pipeline.form.model import Form
+from pipeline.publish.feedback.content import (
     COMMENT_AUTHOR,
     COMMENT_SIZE,
     FEEDBACK_SHEET,
-    FILL,
+    FILL_COLORS,
     HEADERS,
     LINK_COLOR,
     NOTE,
@@ -40,8 +41,7 @@ from pipeline.feedback import (
     link_target,
     worst_severity,
 )
-from pipeline.form.model import Form
-from pipeline.layout import row_height
+from pipeline.publish.xlsx_style import row_height
 from pipeline.read.package import XmlRefused, refuse_dtd
 
 MAIN_NS = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
@@ -364,7 +364,7 @@ class _Styles:
         if len(self.xfs) != self.counts["cellXfs"]:
             raise _NotPlain("styles: <xf> shape")
         self.fills = {
-            severity: self._append("fills", "fill", _fill_xml(severity)) for severity in FILL
+            severity: self._append("fills", "fill", _fill_xml(severity)) for severity in FILL_COLORS
         }
         self.filled: dict[tuple[int, Severity], int] = {}
 
@@ -415,7 +415,7 @@ class _Styles:
 
 
 def _fill_xml(severity: Severity) -> str:
-    rgb = "FF" + FILL[severity].fgColor.rgb[-6:]
+    rgb = "FF" + FILL_COLORS[severity]
     return f'<fill><patternFill patternType="solid"><fgColor rgb="{rgb}"/></patternFill></fill>'
 
 

@@ -10,11 +10,10 @@ from pathlib import Path
 
 import xlsxwriter
 
-from pipeline import styles
 from pipeline.core.files import atomic_output
 from pipeline.form.registry import FIELDS, HEADER, Registry
-from pipeline.layout import display_width, row_height
-from pipeline.template import FIXED_CREATED, WORKBOOK_OPTIONS
+from pipeline.publish import xlsx_style as styles
+from pipeline.publish.xlsx_style import FIXED_CREATED, WORKBOOK_OPTIONS, display_width, row_height
 
 SHEET = "报送单位"
 GUIDE_SHEET = "填写说明"

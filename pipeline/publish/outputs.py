@@ -9,12 +9,10 @@ shareable copy and the report draft (when asked). Every file goes through outfil
 from __future__ import annotations
 
 import datetime as dt
-import tempfile
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from pipeline.charts import dashboard_sheet
 from pipeline.check.scope import SCOPE_SYSTEM
 from pipeline.combine import chart_tables as dashboard
 from pipeline.combine.compare import Comparison, PreviousPeriod, compare
@@ -25,15 +23,20 @@ from pipeline.combine.remind import Reminder, reminder_text, reminders
 from pipeline.combine.rollup import rollup_filename, rollup_ledgers, rollup_values
 from pipeline.core.files import atomic_output
 from pipeline.core.records import Submission
-from pipeline.fastfill import FastFiller
 from pipeline.form.model import Form
 from pipeline.form.registry import Registry
+from pipeline.publish.consolidated import SheetExtra
+from pipeline.publish.consolidated_charts import dashboard_sheet
+from pipeline.publish.consolidated_sheets import (
+    comparison_columns,
+    level_columns,
+    reconcile_sheet,
+    remind_sheet,
+)
+from pipeline.publish.rollup_return import fill_rollup
+from pipeline.publish.share import share_filename, write_share
 from pipeline.report.draft import build_report
 from pipeline.report.facts import ReportDraft
-from pipeline.share import share_filename, write_share
-from pipeline.sheets import comparison_columns, level_columns, reconcile_sheet, remind_sheet
-from pipeline.template import write_template
-from pipeline.write import SheetExtra
 
 REMINDER_FILE = "催报清单.txt"
 
@@ -140,7 +143,7 @@ def write_outputs(
         p.files["share"] = write_share(path, p.form, p.registry, p.result, p.submissions)
     if p.options.report:
         # python-docx (and lxml) load only when a report is asked for: ~50 ms of start-up.
-        from pipeline.report_docx import report_filename, write_docx, write_markdown
+        from pipeline.publish.report_files import report_filename, write_docx, write_markdown
 
         draft = report_draft(p)
         p.files["report_docx"] = write_docx(outdir / report_filename(p.form), draft)
@@ -162,17 +165,6 @@ def rollup_order(outdir: Path, p: Prepared) -> RollupOrder:
     values = rollup_values(p.form, p.registry, p.result, p.submissions, p.today)
     path = outdir / rollup_filename(p.form, p.registry)
     return RollupOrder(path, values, rollup_ledgers(p.form, p.result))
-
-
-def fill_rollup(
-    path: Path, form: Form, registry: Registry, values: Mapping[str, object], ledgers: Mapping
-) -> Path:
-    with tempfile.TemporaryDirectory(prefix="rollup-template-") as folder:
-        template = write_template(form, registry, Path(folder))
-        with atomic_output(path) as tmp:
-            # At the XML level: the office's concatenated ledgers are thousands of rows.
-            FastFiller(template, form).write(tmp, values, ledgers)
-    return path
 
 
 def report_draft(p: Prepared) -> ReportDraft:

@@ -1,0 +1,43 @@
+"""What every workbook the pipeline writes shares: xlsxwriter options that keep text as text,
+a pinned creation date, cell formats, print setup, and row heights for wrapped text
+(spreadsheet programs do not grow row heights when they open a file)."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+FIXED_CREATED = dt.datetime(2022, 1, 1)  # pinned so the same definition gives the same file
+# Nothing from an input may become a formula, a link or a number in our outputs.
+WORKBOOK_OPTIONS = {
+    "strings_to_formulas": False,
+    "strings_to_urls": False,
+    "strings_to_numbers": False,
+}
+
+
+TITLE = {"bold": True, "font_size": 14}
+NOTE = {"italic": True, "font_color": "#595959"}
+HEADER = {"bold": True, "bg_color": "#D9E1F2", "border": 1, "text_wrap": True, "valign": "vcenter"}
+SECTION = {"bold": True, "bg_color": "#F2F2F2"}
+TOTAL = {"bold": True, "bg_color": "#E2EFDA"}
+
+
+def print_setup(ws) -> None:
+    """A4 landscape, one page wide: the sheets are printed and signed in offices."""
+    ws.set_paper(9)
+    ws.set_landscape()
+    ws.fit_to_pages(1, 0)
+
+
+LINE_HEIGHT = 15  # points per wrapped line
+
+
+def display_width(text: str) -> int:
+    """Width in column units: a Chinese character takes two."""
+    return sum(2 if ord(ch) > 0x2E80 else 1 for ch in text)
+
+
+def row_height(*texts: tuple[str, int]) -> float | None:
+    """Height for a row whose (text, column width) pairs wrap; None when one line fits."""
+    lines = max(display_width(text) // max(width - 2, 1) + 1 for text, width in texts)
+    return LINE_HEIGHT * lines if lines > 1 else None
