@@ -32,14 +32,11 @@ from pipeline.publish.outputs import OutputOptions
 from pipeline.publish.readback import read_previous
 from pipeline.read.inbox import entries_for
 from pipeline.read.registry_file import load_registry
-from pipeline.run import (
-    NoProgress,
-    RunResult,
-    check_files,
-    encrypt_outputs,
-    finish_feedback,
-    run_consolidation,
-)
+from pipeline.run.checking import check_files
+from pipeline.run.consolidation import RunResult, run_consolidation
+from pipeline.run.feedback import finish_feedback
+from pipeline.run.progress import NoProgress
+from pipeline.run.safety import encrypt_outputs
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_FORM = PROJECT_ROOT / "input_templates" / "form.yaml"
@@ -455,7 +452,7 @@ def demo(inbox: Path, out_dir: Path, quiet: bool, form_path: Path, units_path: P
     \b
     示例：python -m pipeline demo
     """
-    from pipeline.demo import make_demo_inbox
+    from pipeline.demo.inbox import make_demo_inbox
 
     form, registry = load_definition(form_path, units_path)
     expected = make_demo_inbox(form, registry, inbox)
@@ -540,7 +537,7 @@ def bench(n: int, keep: Path | None, form_path: Path) -> None:
     \b
     示例：python -m pipeline bench --n 1000
     """
-    from pipeline.bench import bench as run_bench
+    from pipeline.demo.bench import bench as run_bench
 
     try:
         run_bench(form_path, n, keep, echo=click.echo)

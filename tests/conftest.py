@@ -10,13 +10,13 @@ from pathlib import Path
 import pytest
 
 from pipeline.core.records import RawLedger, RawSubmission, RawValue
-from pipeline.fill import fill_return
+from pipeline.demo.fill import fill_return
+from pipeline.demo.sample import SampleReturn, sample_return
 from pipeline.form.load import load_form
 from pipeline.form.model import Form
 from pipeline.form.registry import Registry
 from pipeline.publish.template import write_template
 from pipeline.read.registry_file import load_registry
-from pipeline.sample import SampleReturn, sample_return
 
 ROOT = Path(__file__).resolve().parent.parent
 FORM_PATH = ROOT / "input_templates" / "form.yaml"

@@ -24,7 +24,7 @@ import msoffcrypto
 import openpyxl
 import pytest
 
-from pipeline.demo import make_demo_inbox
+from pipeline.demo.inbox import make_demo_inbox
 from pipeline.publish.consolidated import consolidated_filename
 from pipeline.publish.encrypt import PASSWORD_ENV
 from pipeline.publish.share import share_filename

@@ -12,11 +12,11 @@ import openpyxl
 import pytest
 
 from pipeline.core import limits
+from pipeline.demo.sample import sample_return
 from pipeline.publish.consolidated import consolidated_filename
 from pipeline.publish.rollup_return import FastFiller
-from pipeline.run import run_consolidation
-from pipeline.sample import sample_return
-from pipeline.workers import Workers
+from pipeline.run.consolidation import run_consolidation
+from pipeline.run.pool import Workers
 
 
 @pytest.fixture(scope="module")
@@ -108,15 +108,16 @@ def test_fingerprint_covers_every_module_of_the_package(tmp_path, monkeypatch) -
     afresh; the same sources give the same fingerprint."""
     import shutil
 
-    from pipeline import cache
+    from pipeline.run import cache
 
     copy = tmp_path / "pipeline"
-    shutil.copytree(Path(cache.__file__).parent, copy, ignore=shutil.ignore_patterns("__pycache__"))
-    monkeypatch.setattr(cache, "__file__", str(copy / "cache.py"))
+    package = Path(cache.__file__).resolve().parents[1]
+    shutil.copytree(package, copy, ignore=shutil.ignore_patterns("__pycache__"))
+    monkeypatch.setattr(cache, "__file__", str(copy / "run" / "cache.py"))
     before = cache.fingerprint(b"definition")
     assert cache.fingerprint(b"definition") == before
     assert cache.fingerprint(b"other definition") != before
-    layout = copy / "layout.py"
+    layout = copy / "publish" / "xlsx_style.py"  # the row heights (layout.py, once missed)
     layout.write_text(layout.read_text(encoding="utf-8") + "\n# changed\n", encoding="utf-8")
     assert cache.fingerprint(b"definition") != before
 
@@ -129,7 +130,7 @@ def test_workers_are_forked_whatever_the_platform_default(form, registry, monkey
     """The start method is pinned: with the platform default set to spawn (Python 3.14 moves
     Linux to forkserver), a worker still sees state the parent set after importing, which only
     a forked worker can."""
-    from pipeline.workers import Workers
+    from pipeline.run.pool import Workers
 
     default = multiprocessing.get_start_method()
     monkeypatch.setattr(limits, "TEST_MARK", "set in the parent", raising=False)

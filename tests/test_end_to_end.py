@@ -30,8 +30,8 @@ def sha(path: Path) -> str:
 @pytest.fixture(scope="module")
 def run(form, registry, template, tmp_path_factory):
     """One inbox as a clerk receives it, consolidated once through the CLI."""
-    from pipeline.fill import fill_return
-    from pipeline.sample import sample_return
+    from pipeline.demo.fill import fill_return
+    from pipeline.demo.sample import sample_return
 
     inbox = tmp_path_factory.mktemp("inbox")
     out = tmp_path_factory.mktemp("out")
@@ -165,8 +165,8 @@ def test_ledger_sheets_hold_the_accepted_rows(run, form, output) -> None:
 
 
 def test_text_from_inputs_is_never_a_formula(form, registry, template, tmp_path) -> None:
-    from pipeline.fill import fill_return
-    from pipeline.sample import sample_return
+    from pipeline.demo.fill import fill_return
+    from pipeline.demo.sample import sample_return
 
     s = sample_return(form, registry, registry.by_code("LJ101"), seed=3)
     ledger = next(

@@ -6,11 +6,11 @@ import pytest
 
 from pipeline.check.validate import validate
 from pipeline.core.records import Status
-from pipeline.fill import fill_return
+from pipeline.demo.fill import fill_return
+from pipeline.demo.sample import sample_return
 from pipeline.publish import rollup_return as fastfill
 from pipeline.publish.rollup_return import FastFiller
 from pipeline.read.returns import read_return
-from pipeline.sample import sample_return
 
 
 def contents(sub) -> tuple:

@@ -13,11 +13,11 @@ import openpyxl
 import pytest
 from click.testing import CliRunner
 
-from pipeline import workers as workers_module
 from pipeline.cli import cli
-from pipeline.fill import fill_return
+from pipeline.demo.fill import fill_return
+from pipeline.demo.sample import sample_return
 from pipeline.publish.feedback.content import FEEDBACK_FOLDER, FEEDBACK_SHEET
-from pipeline.sample import sample_return
+from pipeline.run import pool as workers_module
 
 
 def load(path: Path):

@@ -21,7 +21,8 @@ from openpyxl.worksheet.hyperlink import Hyperlink
 from pipeline.check.validate import validate
 from pipeline.cli import cli
 from pipeline.core.problems import SEVERITY_LABEL, Problem, Severity
-from pipeline.fill import fill_return
+from pipeline.demo.fill import fill_return
+from pipeline.demo.sample import sample_return
 from pipeline.publish.feedback import openpyxl_copy as feedback
 from pipeline.publish.feedback import write as feedback_write
 from pipeline.publish.feedback.content import FEEDBACK_SHEET, HEADERS
@@ -29,7 +30,6 @@ from pipeline.publish.feedback.write import write_feedback
 from pipeline.publish.feedback.xml_edit import write_feedback_xml
 from pipeline.publish.rollup_return import FastFiller
 from pipeline.read.returns import read_return
-from pipeline.sample import sample_return
 from tests.test_real_clients import convert
 
 FILL = {Severity.ERROR: "FFC7CE", Severity.WARNING: "FFEB9C"}

@@ -118,8 +118,8 @@ LOOKALIKES = (b"\xff.xlsx", b"\\xff.xlsx")  # a byte 0xff; the four characters \
 def test_lookalike_names_keep_their_own_source_and_cache_key(
     form, registry, template, write_return, sample, tmp_path
 ) -> None:
-    from pipeline.cache import ResultCache
-    from pipeline.run import read_inbox
+    from pipeline.run.cache import ResultCache
+    from pipeline.run.checking import read_inbox
 
     names = [disk_name(raw) for raw in LOOKALIKES]
     assert display_name(names[0]) == display_name(names[1])  # the premise
@@ -152,8 +152,8 @@ def shown(name: str | bytes) -> str:
 
 @pytest.fixture(scope="module")
 def inbox(form, registry, template, tmp_path_factory) -> dict:
-    from pipeline.fill import fill_return
-    from pipeline.sample import sample_return
+    from pipeline.demo.fill import fill_return
+    from pipeline.demo.sample import sample_return
 
     folder = tmp_path_factory.mktemp("names_inbox")
     raw_names: dict[str, bytes] = {  # unit code -> exact name on disk
@@ -380,13 +380,13 @@ def test_previous_workbook_with_a_gbk_name_is_named_in_chinese(runs, tmp_path) -
 
 
 def test_feedback_names_taken_twice_get_a_number(tmp_path) -> None:
-    from pipeline.run import _unused
+    from pipeline.run.feedback import unused_name
 
     first = tmp_path / "未识别单位_a_审核意见.xlsx"
-    assert _unused(first, []) == first
-    second = _unused(first, [first])
+    assert unused_name(first, []) == first
+    second = unused_name(first, [first])
     assert second.name == "未识别单位_a_审核意见_2.xlsx"
-    assert _unused(first, [first, second]).name == "未识别单位_a_审核意见_3.xlsx"
+    assert unused_name(first, [first, second]).name == "未识别单位_a_审核意见_3.xlsx"
 
 
 def test_inputs_are_unchanged(runs, inbox) -> None:

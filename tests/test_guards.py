@@ -12,7 +12,6 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from pipeline import workers
 from pipeline.check.validate import validate
 from pipeline.cli import cli
 from pipeline.core import limits
@@ -20,15 +19,16 @@ from pipeline.core.records import Status
 from pipeline.read.inbox import discover
 from pipeline.read.types import ReadError
 from pipeline.read.xlsx import read_xlsx
-from pipeline.run import check_files
+from pipeline.run import pool as workers
+from pipeline.run.checking import check_files
 
 from . import badfiles
 
 
 @pytest.fixture(scope="module")
 def good(form, registry, template, tmp_path_factory) -> Path:
-    from pipeline.fill import fill_return
-    from pipeline.sample import sample_return
+    from pipeline.demo.fill import fill_return
+    from pipeline.demo.sample import sample_return
 
     s = sample_return(form, registry, registry.by_code("LJ101"), seed=11)
     return fill_return(

@@ -25,15 +25,15 @@ import pytest
 
 from pipeline.check.validate import validate
 from pipeline.core.records import RawSubmission, Status
-from pipeline.demo import make_demo_inbox
-from pipeline.fill import fill_return
+from pipeline.demo.fill import fill_return
+from pipeline.demo.inbox import make_demo_inbox
+from pipeline.demo.sample import sample_return
 from pipeline.publish import template as template_module
 from pipeline.read.locate import TEMPLATE_LEDGER_ROWS, extract
 from pipeline.read.returns import read_return
 from pipeline.read.types import WorkbookData
 from pipeline.read.xlsx import read_xlsx
-from pipeline.run import run_consolidation
-from pipeline.sample import sample_return
+from pipeline.run.consolidation import run_consolidation
 
 SSCONVERT = shutil.which("ssconvert")
 SOFFICE = shutil.which("soffice") or shutil.which("libreoffice")

@@ -15,10 +15,10 @@ from click.testing import CliRunner
 from pipeline.check.validate import validate
 from pipeline.cli import cli
 from pipeline.core.records import Status
-from pipeline.fill import fill_return
+from pipeline.demo.fill import fill_return
+from pipeline.demo.sample import sample_return
 from pipeline.publish.consolidated import consolidated_filename
 from pipeline.read.returns import read_return
-from pipeline.sample import sample_return
 
 
 def soffice() -> str:

@@ -12,16 +12,17 @@ from pathlib import Path
 import openpyxl
 import pytest
 
-from pipeline import workers as workers_module
 from pipeline.check.scope import SCOPE_NOTE
 from pipeline.combine.levels import cut_totals, level_cut
 from pipeline.combine.rollup import rollup_filename, rollup_values
 from pipeline.core.records import Status
-from pipeline.fill import fill_return
+from pipeline.demo.fill import fill_return
+from pipeline.demo.sample import sample_return
 from pipeline.read.inbox import discover
 from pipeline.read.registry_file import load_registry
-from pipeline.run import check_files, run_consolidation
-from pipeline.sample import sample_return
+from pipeline.run import pool as workers_module
+from pipeline.run.checking import check_files
+from pipeline.run.consolidation import run_consolidation
 
 HEADER = "单位编码,单位名称,上级单位编码,联系人,联系电话"
 CITY = ["SJ000,江城市水务局,,周一,13900000000"]

@@ -146,9 +146,9 @@ def test_lost_names_fall_back_to_the_template_layout(form, registry, template, t
     import openpyxl
 
     from pipeline.check.validate import validate
-    from pipeline.fill import fill_return
+    from pipeline.demo.fill import fill_return
+    from pipeline.demo.sample import sample_return
     from pipeline.read.returns import read_return
-    from pipeline.sample import sample_return
 
     s = sample_return(form, registry, registry.by_code("LJ103"), seed=41)
     original = fill_return(form, template, tmp_path / "original.xlsx", s.values, s.ledgers)

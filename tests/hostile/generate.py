@@ -6,8 +6,8 @@ must give it, a Chinese word its one-line reason must contain, and the rule it s
 inbox holding only the valid returns (the originals of every return that must count), so
 that a test can compare the totals of both runs.
 
-Valid returns are the project's own: the real template filled by pipeline.fill with
-pipeline.sample's values. Every return that must count belongs to its own registered unit
+Valid returns are the project's own: the real template filled by pipeline.demo.fill with
+pipeline.demo.sample's values. Every return that must count belongs to its own registered unit
 (two returns of one unit would supersede each other); returns that must be rejected for their
 name or a part they carry belong to unregistered units (ZZ9xx) so that they never touch a
 registered unit's figures, and still go the whole way: validation, 审核问题, feedback workbook.
@@ -32,10 +32,10 @@ from pathlib import Path
 
 import openpyxl
 
-from pipeline.fill import fill_return
+from pipeline.demo.fill import fill_return
+from pipeline.demo.sample import SampleReturn, sample_return
 from pipeline.form.model import Form
 from pipeline.form.registry import Registry
-from pipeline.sample import SampleReturn, sample_return
 
 from .. import badfiles
 

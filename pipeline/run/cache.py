@@ -26,9 +26,9 @@ import os
 import stat
 from pathlib import Path
 
-from pipeline import result_codec
 from pipeline.core.files import atomic_output, private_folder
 from pipeline.core.records import Submission
+from pipeline.run import codec as result_codec
 
 CACHE_FOLDER = ".cache"
 ENTRY_SUFFIX = ".json"
@@ -41,7 +41,7 @@ def fingerprint(definition: bytes) -> str:
     source file of the package, so that no module that decides a result (a hand-kept list
     missed layout.py) can change without starting afresh."""
     digest = hashlib.sha256(definition)
-    package = Path(__file__).parent
+    package = Path(__file__).resolve().parents[1]  # pipeline/, every subpackage included
     for source in sorted(package.rglob("*.py")):
         digest.update(source.relative_to(package).as_posix().encode() + b"\0")
         digest.update(source.read_bytes())

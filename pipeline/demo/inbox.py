@@ -10,11 +10,11 @@ import zipfile
 from pathlib import Path
 
 from pipeline.core.records import Status
-from pipeline.fill import fill_return
+from pipeline.demo.fill import fill_return
+from pipeline.demo.sample import SampleReturn, sample_return
 from pipeline.form.model import Form
 from pipeline.form.registry import Registry, Unit
 from pipeline.publish.template import write_template
-from pipeline.sample import SampleReturn, sample_return
 
 DEMO_SEED = 2022
 

@@ -27,6 +27,7 @@ import pandas as pd
 
 from pipeline.combine.consolidate import consolidate
 from pipeline.combine.select import accepted
+from pipeline.demo.sample import sample_return
 from pipeline.form.load import load_form
 from pipeline.form.model import Form
 from pipeline.form.registry import Registry, Unit
@@ -35,8 +36,7 @@ from pipeline.publish.registry_book import write_registry_book
 from pipeline.publish.rollup_return import FastFiller
 from pipeline.publish.template import template_filename, write_template
 from pipeline.read.registry_file import load_registry
-from pipeline.run import read_inbox
-from pipeline.sample import sample_return
+from pipeline.run.checking import read_inbox
 
 DISTINCT_SAMPLES = 40  # distinct contents, reused with each unit's own code and name
 ERROR_EVERY = 33  # one return in 33 (3%) carries a mistake
@@ -168,7 +168,7 @@ def inflate_all(data: BenchData) -> float:
 def write_only(form_path: Path, data: BenchData, out: Path) -> float:
     """Seconds to write the consolidated workbook from values already in memory (the results
     our runs left in the cache): the best of two writes, in a fresh process of its own."""
-    command = [sys.executable, "-m", "pipeline.bench", str(form_path), str(data.units),
+    command = [sys.executable, "-m", "pipeline.demo.bench", str(form_path), str(data.units),
                str(data.inbox), str(out)]  # fmt: skip
     done = subprocess.run(command, capture_output=True, text=True, check=True)
     return float(done.stdout.split()[-1])

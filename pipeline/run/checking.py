@@ -1,0 +1,150 @@
+"""Every entry of an inbox (or of a command line) as a Submission: skipped with a reason,
+an exact duplicate, found in the result cache, or read and checked by the workers."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from pipeline.combine.select import settle_duplicates
+from pipeline.core.problems import make_problem
+from pipeline.core.records import Status, Submission
+from pipeline.form.model import Form
+from pipeline.form.registry import Registry
+from pipeline.form.spec import as_json
+from pipeline.publish.feedback.content import (
+    staged_path,
+)
+from pipeline.read.inbox import Entry, discover, file_sha256
+from pipeline.run.cache import CacheUnusable, ResultCache, fingerprint
+from pipeline.run.cache_key import KeyUnavailable, cache_key
+from pipeline.run.feedback import start_feedback, wait_feedback
+from pipeline.run.pool import Workers, failed, unchanged
+from pipeline.run.progress import NoProgress, Progress
+
+
+def read_inbox(
+    inbox: Path,
+    form: Form,
+    registry: Registry,
+    progress: Progress | None = None,
+    outdir: Path | None = None,
+    use_cache: bool = False,
+) -> list[Submission]:
+    """Every entry of the inbox as a Submission, in file-name order."""
+    return check_files(discover(inbox), form, registry, progress, outdir, use_cache)[0]
+
+
+def check_files(
+    found: list[Entry],
+    form: Form,
+    registry: Registry,
+    progress: Progress | None = None,
+    outdir: Path | None = None,
+    use_cache: bool = False,
+    password: str | None = None,
+) -> tuple[list[Submission], dict[str, str]]:
+    """A Submission for every entry: read and checked, or skipped with a reason; and the
+    files whose feedback workbook could not be made (why). With `outdir`, feedback workbooks
+    are staged there (see finish_feedback)."""
+    cache = result_cache(outdir, form, registry, []) if use_cache else None
+    failures: dict[str, str] = {}
+    with Workers(form, registry, password) as workers:
+        submissions = read_entries(found, workers, progress, cache)
+        if outdir is not None:
+            jobs = start_feedback(workers, submissions, outdir)
+            failures = wait_feedback(jobs, cache, progress)
+    return submissions, failures
+
+
+def read_entries(
+    found: list[Entry],
+    workers: Workers,
+    progress: Progress | None = None,
+    cache: ResultCache | None = None,
+) -> list[Submission]:
+    """A Submission for every entry, read and checked by the workers (or from the cache).
+    Each keeps its entry's exact path as `source`: two names shown alike are never mixed up."""
+    progress = progress or NoProgress()
+    submissions: list[Submission] = []
+    jobs = []
+    seen: dict[str, str] = {}  # sha256 -> first file with that content
+    for entry in found:
+        if not entry.readable:
+            submissions.append(_skipped(entry))
+            continue
+        sha256 = file_sha256(entry.path)
+        if sha256 in seen:
+            submissions.append(_duplicate(entry, sha256, seen[sha256]))
+            continue
+        seen[sha256] = entry.name
+        jobs.append((entry, sha256))
+    if cache is not None:
+        remaining = []
+        for entry, sha256 in jobs:
+            sub = cache.load(entry.path, sha256, staged_path(cache.outdir, sha256))
+            if sub is None:
+                remaining.append((entry, sha256))
+            else:
+                sub.mtime, sub.source = entry.mtime, str(entry.path)
+                submissions.append(sub.compact())
+        jobs = remaining
+    progress.start(len(jobs))
+    try:
+        for entry, sub in workers.check(jobs, progress.advance):
+            if not unchanged(entry):
+                sub = failed(sub.file, sub.sha256, sub.mtime, STILL_WRITING, transient=True)
+            sub.source = str(entry.path)
+            if cache is not None and not sub.transient:
+                cache.store(sub)
+            submissions.append(sub.compact())
+    finally:
+        progress.finish()
+    submissions.sort(key=lambda s: (s.file, s.source))
+    settle_duplicates(submissions)
+    return submissions
+
+
+def result_cache(
+    outdir: Path | None, form: Form, registry: Registry, notices: list[str]
+) -> ResultCache | None:
+    """The result cache, or None (with a notice why) when it cannot be trusted this run."""
+    if outdir is None:
+        return None
+    try:
+        return ResultCache(outdir, definition_fingerprint(form, registry), cache_key())
+    except (KeyUnavailable, CacheUnusable) as exc:
+        notices.append(f"{exc}：本次不使用审核结果缓存，全部重新读取")
+        return None
+
+
+TAMPERED = "缓存文件被改动，已忽略并重新读取"
+
+
+def cache_notices(cache: ResultCache | None, notices: list[str]) -> None:
+    if cache is not None and cache.tampered:
+        notices.append(f"{TAMPERED}（{len(cache.tampered)} 个缓存文件）")
+
+
+def definition_fingerprint(form: Form, registry: Registry) -> str:
+    return fingerprint(json.dumps(as_json(form, registry), sort_keys=True, default=str).encode())
+
+
+STILL_WRITING = "文件在读取期间发生了变化（可能仍在复制或保存），请稍后重新运行汇总"
+
+
+def _skipped(entry: Entry) -> Submission:
+    sub = Submission(file=entry.name, sha256="", mtime=entry.mtime, reason=entry.reason,
+                     source=str(entry.path))  # fmt: skip
+    code = "FILE_WRONG_FORMAT" if entry.rejected else "FILE_IGNORED"
+    sub.problems.append(make_problem(code, reason=entry.reason, file=entry.name))
+    sub.status = Status.REJECTED if entry.rejected else Status.IGNORED
+    return sub
+
+
+def _duplicate(entry: Entry, sha256: str, first: str) -> Submission:
+    reason = f"与文件“{first}”内容完全相同，只计一次"
+    sub = Submission(file=entry.name, sha256=sha256, mtime=entry.mtime, reason=reason,
+                     status=Status.IGNORED, source=str(entry.path))  # fmt: skip
+    sub.problems.append(make_problem("FILE_DUPLICATE", other=first, file=entry.name))
+    return sub

@@ -1,0 +1,71 @@
+"""manifest.json: one entry per inbox entry (its display name, and the exact bytes when they
+differ), its status and reason, and the outputs written. Other programs read it."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from pathlib import Path
+
+from pipeline.core.filenames import is_exact, name_bytes_hex
+from pipeline.core.files import atomic_output
+from pipeline.core.records import Submission
+from pipeline.form.model import Form
+
+MANIFEST_NAME = "manifest.json"
+
+
+def manifest_data(
+    form: Form,
+    submissions: list[Submission],
+    workbook: Path,
+    missing: list[str],
+    started: dt.datetime,
+    outputs: dict[str, Path] | None = None,
+    feedback: list[Path] = (),
+) -> dict:
+    return {
+        "form": {"id": form.id, "version": form.version, "title": form.title},
+        "period": form.period.label,
+        "generated_at": started.isoformat(),
+        "files": [_manifest_file(s) for s in submissions],
+        "missing_units": missing,
+        "outputs": {"consolidated": workbook.name, "manifest": MANIFEST_NAME}
+        | {key: path.name for key, path in (outputs or {}).items()}
+        | {"feedback": [f"{p.parent.name}/{p.name}" for p in feedback]},
+    }
+
+
+def _manifest_file(sub: Submission) -> dict:
+    """One file of the manifest. `name` is the display name; when that is not the name on
+    disk (not UTF-8, or with characters shown escaped), `name_bytes_hex` gives the exact
+    bytes of the name on disk."""
+    entry = {
+        "name": sub.file,
+        "sha256": sub.sha256,
+        "unit": sub.unit_code or None,
+        "status": sub.status.value,
+        "errors": sub.errors,
+        "warnings": sub.warnings,
+        "reason": sub.reason or None,
+    }
+    on_disk = Path(sub.source).name if sub.source else ""
+    if on_disk and not is_exact(on_disk):
+        entry["name_bytes_hex"] = name_bytes_hex(on_disk)
+    return entry
+
+
+def write_manifest(
+    path: Path,
+    form: Form,
+    submissions: list[Submission],
+    workbook: Path,
+    missing: list[str],
+    started: dt.datetime,
+    outputs: dict[str, Path] | None = None,
+    feedback: list[Path] = (),
+) -> Path:
+    data = manifest_data(form, submissions, workbook, missing, started, outputs, feedback)
+    with atomic_output(path) as tmp:
+        tmp.write_text(json.dumps(data, ensure_ascii=False, indent=2), encoding="utf-8")
+    return path
