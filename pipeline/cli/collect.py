@@ -1,0 +1,190 @@
+"""Collecting returns: consolidate (the main job), report (the same plus the report draft),
+check (one or a few returns answered at once, nothing consolidated)."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+
+from pipeline.cli.options import (
+    Definition,
+    Refusal,
+    definition_options,
+    exit_status,
+    load_definition,
+    out_option,
+    output_options,
+    password_option,
+    quiet_option,
+    read_password,
+)
+from pipeline.cli.screen import BarProgress, print_feedback_failures, print_run
+from pipeline.combine.compare import CompareError, check_comparable
+from pipeline.combine.levels import max_level
+from pipeline.core.filenames import safe
+from pipeline.core.problems import SEVERITY_LABEL
+from pipeline.core.records import STATUS_LABEL, Status
+from pipeline.publish.outputs import OutputOptions
+from pipeline.publish.readback import read_previous
+from pipeline.read.inbox import entries_for
+from pipeline.run.checking import check_files
+from pipeline.run.consolidation import RunResult, run_consolidation
+from pipeline.run.feedback import finish_feedback
+from pipeline.run.progress import NoProgress
+from pipeline.run.safety import encrypt_outputs
+
+
+# click passes one parameter per option: the commands below take more than six.
+@click.command()
+@click.argument("inbox", type=click.Path(path_type=Path))
+@out_option("汇总结果输出文件夹")
+@quiet_option
+@click.option("--no-cache", "no_cache", is_flag=True, help="不使用上次的审核结果，全部重新读取")
+@definition_options
+@output_options
+@password_option
+def consolidate(
+    inbox: Path,
+    out_dir: Path,
+    quiet: bool,
+    no_cache: bool,
+    form_path: Path,
+    units_path: Path,
+    level: int,
+    compare_path: Path | None,
+    share: bool,
+    ask_password: bool,
+) -> None:
+    """审核 INBOX 文件夹中的全部报表并汇总。
+
+    \b
+    示例：python -m pipeline consolidate inbox --out output
+          python -m pipeline consolidate inbox --level 1 --compare 上期汇总.xlsx --share
+    """
+    definition = load_definition(form_path, units_path)
+    password = read_password(ask_password)
+    options = output_choice(definition, level, compare_path, share, password, report=False)
+    result = consolidate_folder(inbox, out_dir, definition, options, quiet, not no_cache)
+    sys.exit(exit_status(not result.clean))
+
+
+@click.command()
+@click.argument("inbox", type=click.Path(path_type=Path))
+@out_option("输出文件夹")
+@quiet_option
+@definition_options
+@output_options
+@password_option
+def report(
+    inbox: Path,
+    out_dir: Path,
+    quiet: bool,
+    form_path: Path,
+    units_path: Path,
+    level: int,
+    compare_path: Path | None,
+    share: bool,
+    ask_password: bool,
+) -> None:
+    """汇总 INBOX 并生成报告稿（Word 和 Markdown）：<报告期>_统计情况.docx / .md。
+
+    先按 consolidate 重新汇总（汇总表同时更新），保证报告中的数字与汇总表一致。
+
+    \b
+    示例：python -m pipeline report inbox --out output
+    """
+    definition = load_definition(form_path, units_path)
+    password = read_password(ask_password)
+    options = output_choice(definition, level, compare_path, share, password, report=True)
+    result = consolidate_folder(inbox, out_dir, definition, options, quiet)
+    sys.exit(exit_status(not result.clean))
+
+
+def output_choice(
+    definition: Definition,
+    level: int,
+    compare_path: Path | None,
+    share: bool,
+    password: str | None,
+    report: bool,
+) -> OutputOptions:
+    """The output options, checked against the definition (usage errors refuse the run)."""
+    deepest = max_level(definition.registry)
+    if not 0 <= level <= deepest:
+        raise Refusal(f"错误：--level 应在 0 到 {deepest} 之间（单位名单共 {deepest} 级下属）")
+    previous = None
+    if compare_path is not None:
+        if not compare_path.is_file():
+            raise Refusal(f"错误：上期汇总表“{compare_path}”不存在")
+        try:
+            previous = read_previous(compare_path)
+            check_comparable(previous, definition.form)
+        except CompareError as exc:
+            raise Refusal(f"错误：{exc}") from None
+    return OutputOptions(level, previous, share, report, password)
+
+
+def consolidate_folder(
+    inbox: Path,
+    out_dir: Path,
+    definition: Definition,
+    options: OutputOptions,
+    quiet: bool,
+    use_cache: bool = True,
+) -> RunResult:
+    if not inbox.is_dir():
+        raise Refusal(f"错误：收件文件夹“{inbox}”不存在或不是文件夹")
+    if out_dir.exists() and not out_dir.is_dir():
+        raise Refusal(f"错误：输出位置“{out_dir}”不是文件夹")
+    progress = NoProgress() if quiet else BarProgress()
+    form, registry = definition.form, definition.registry
+    result = run_consolidation(
+        inbox, out_dir, form, registry, str(definition.units_path), progress, options, use_cache
+    )
+    print_run(result, registry)
+    return result
+
+
+@click.command()
+@click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
+@out_option("反馈表写到这个文件夹下的“反馈”子文件夹")
+@quiet_option
+@definition_options
+@password_option
+def check(
+    paths: tuple[Path, ...],
+    out_dir: Path,
+    quiet: bool,
+    form_path: Path,
+    units_path: Path,
+    ask_password: bool,
+) -> None:
+    """只审核报表（文件或文件夹），列出问题并生成反馈表，不汇总。
+
+    \b
+    示例：python -m pipeline check inbox/城东水厂.xlsx
+    """
+    definition = load_definition(form_path, units_path)
+    missing = [p for p in paths if not p.exists() and not p.is_symlink()]
+    if missing:
+        raise Refusal(f"错误：找不到“{missing[0]}”")
+    password = read_password(ask_password)
+    progress = NoProgress() if quiet else BarProgress()
+    subs, failures = check_files(
+        entries_for(list(paths)), definition.form, definition.registry, progress, out_dir,
+        password=password,
+    )  # fmt: skip
+    feedback = finish_feedback(subs, out_dir)
+    encrypt_outputs(feedback, password)
+    for sub in subs:
+        counts = f"错误 {sub.errors} 处，警告 {sub.warnings} 处"
+        click.echo(f"{safe(sub.file)}：{STATUS_LABEL[sub.status]}（{counts}）")
+        for problem in sub.problems:
+            where = f"{problem.sheet}!{problem.cell} " if problem.cell else ""
+            click.echo(safe(f"  [{SEVERITY_LABEL[problem.severity]}] {where}{problem.message}"))
+    for path in feedback:
+        click.echo(f"反馈表：{safe(str(path))}")
+    print_feedback_failures(failures, "上面列出")
+    sys.exit(exit_status(any(s.status is Status.REJECTED for s in subs)))

@@ -1,0 +1,94 @@
+"""The definition's commands: the unit template, the definition shown, the registry workbook."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import click
+
+from pipeline.cli.options import (
+    DEFAULT_UNITS,
+    PROJECT_ROOT,
+    Refusal,
+    definition_options,
+    load_definition,
+    out_option,
+)
+from pipeline.core.filenames import safe
+from pipeline.form.model import DefinitionError
+from pipeline.form.spec import as_json
+from pipeline.publish.registry_book import write_registry_book
+from pipeline.publish.template import write_template
+from pipeline.read.registry_file import load_registry
+
+
+@click.command()
+@definition_options
+@out_option("模板输出文件夹", default=PROJECT_ROOT / "input_templates")
+def template(form_path: Path, units_path: Path, out_dir: Path) -> None:
+    """生成下发给各单位的填报模板。
+
+    \b
+    示例：python -m pipeline template
+    """
+    definition = load_definition(form_path, units_path)
+    path = write_template(definition.form, definition.registry, out_dir)
+    click.echo(f"已生成模板：{safe(str(path))}")
+
+
+@click.command()
+@definition_options
+@click.option("--json", "as_json_flag", is_flag=True, help="以 JSON 输出（供其他程序使用）")
+def spec(form_path: Path, units_path: Path, as_json_flag: bool) -> None:
+    """显示表样定义（指标、台账、审核规则）和报送单位名单。
+
+    \b
+    示例：python -m pipeline spec --json
+    """
+    definition = load_definition(form_path, units_path)
+    form, registry = definition.form, definition.registry
+    if as_json_flag:
+        click.echo(json.dumps(as_json(form, registry), ensure_ascii=False, indent=2))
+        return
+    click.echo(f"{form.title}（表样 {form.id} 版本 {form.version}，报告期 {form.period.label}）")
+    for section in form.sections:
+        click.echo(f"  {section.title}：{len(section.indicators)} 项指标")
+    click.echo(
+        f"  台账 {len(form.ledgers)} 个，审核规则 {len(form.rules)} 条，报送单位 {len(registry.units)} 个"
+    )
+
+
+@click.command()
+@click.option(
+    "--from",
+    "source",
+    type=click.Path(path_type=Path),
+    required=True,
+    help="现有的单位名单（.csv 或 .xlsx）",
+)
+@click.option(
+    "--out",
+    "out_path",
+    type=click.Path(path_type=Path),
+    default=DEFAULT_UNITS,
+    show_default=True,
+    help="生成的单位名单工作簿（.xlsx）",
+)
+def units(source: Path, out_path: Path) -> None:
+    """由现有单位名单（如 CSV）生成可在 Excel/WPS 中编辑的单位名单工作簿。
+
+    工作簿含表头、上级单位编码下拉列表和填写说明；名单有错误时不生成。
+
+    \b
+    示例：python -m pipeline units --from 单位名单.csv
+    """
+    if out_path.suffix.lower() != ".xlsx":
+        raise Refusal(f"错误：--out 应是 .xlsx 文件，而不是“{out_path.name}”")
+    try:
+        registry = load_registry(source)
+    except DefinitionError as exc:
+        raise Refusal(f"配置错误：{exc}") from None
+    path = write_registry_book(registry, out_path)
+    click.echo(f"已生成单位名单：{safe(str(path))}（{len(registry.units)} 个单位）")
+    click.echo("修改名单后请运行 make template 重新生成填报模板。")
