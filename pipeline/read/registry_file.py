@@ -14,13 +14,12 @@ import warnings
 import zipfile
 from pathlib import Path
 
-import olefile
 import openpyxl
 
 from pipeline.core.limits import MAX_FILE_BYTES
 from pipeline.form.model import DefinitionError
 from pipeline.form.registry import Registry, Row, csv_rows, decode_csv, registry_from_rows
-from pipeline.read.sniff import OLE_MAGIC, ZIP_MAGIC
+from pipeline.read.sniff import OLE_MAGIC, ZIP_MAGIC, sniff_bytes
 
 SHEET = "报送单位"  # read first; else the workbook's first sheet
 SAVE_AS_XLSX = "请在 Excel 或 WPS 中打开，另存为“Excel 工作簿（*.xlsx）”后再运行"
@@ -117,16 +116,12 @@ def _xlsx_rows(data: bytes, name: str) -> list[Row]:
 
 
 def _ole_reason(data: bytes, name: str) -> str:
-    try:
-        with olefile.OleFileIO(io.BytesIO(data)) as ole:
-            streams = {"/".join(entry) for entry in ole.listdir()}
-    except (OSError, ValueError, IndexError, TypeError):
-        streams = set()
-    if "EncryptedPackage" in streams or "EncryptionInfo" in streams:
+    kind = sniff_bytes(io.BytesIO(data))
+    if kind.encrypted:
         return (
             f"单位名单“{name}”设置了打开密码，程序无法读取：请在 Excel 中打开，在“文件 → 信息 → "
             "保护工作簿 → 用密码进行加密”中清空密码后保存。"
         )
-    if "Workbook" in streams or "Book" in streams:
+    if kind.format == "xls":
         return f"单位名单“{name}”是 Excel 97-2003 格式（.xls），程序不能读取：{SAVE_AS_XLSX}。"
     return f"单位名单“{name}”不是 CSV 文件或 Excel 工作簿（.xlsx）：{SAVE_AS_XLSX}。"
