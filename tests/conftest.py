@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import os
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
-from pipeline.core.records import RawLedger, RawSubmission, RawValue
 from pipeline.demo.fill import fill_return
 from pipeline.demo.sample import SampleReturn, sample_return
 from pipeline.form.load import load_form
@@ -17,10 +15,7 @@ from pipeline.form.model import Form
 from pipeline.form.registry import Registry
 from pipeline.publish.template import write_template
 from pipeline.read.registry_file import load_registry
-
-ROOT = Path(__file__).resolve().parent.parent
-FORM_PATH = ROOT / "input_templates" / "form.yaml"
-UNITS_PATH = ROOT / "input_templates" / "units.xlsx"
+from tests.support.paths import FORM_PATH, UNITS_PATH
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -65,36 +60,3 @@ def write_return(form: Form, template: Path) -> Callable[..., Path]:
         return fill_return(form, template, folder / name, sample.values, sample.ledgers)
 
     return write
-
-
-def raw_from_sample(form: Form, sample: SampleReturn) -> RawSubmission:
-    """The RawSubmission a reader would return for this sample, without any file."""
-    raw = RawSubmission(file=f"{sample.unit.code}.xlsx", sha256="0" * 64, mtime=0.0)
-    preset = {
-        "FORM_ID": form.id,
-        "FORM_VERSION": form.version,
-        "PERIOD": form.period.label,
-        "PERIOD_TYPE": form.period.type,
-        "PERIOD_START": form.period.start,
-        "PERIOD_END": form.period.end,
-    }
-    for row, ind in enumerate(form.indicators, start=1):
-        raw.values[ind.code] = RawValue(sample.values.get(ind.code), ind.section, f"E{row}")
-    for code, value in preset.items():
-        raw.values[code] = RawValue(value, "封面", "B1")
-    for ledger in form.ledgers:
-        letters = {c.label: chr(ord("A") + n) for n, c in enumerate(ledger.columns)}
-        rows = tuple(
-            (number, {c.label: _cell(r.get(c.key)) for c in ledger.columns})
-            for number, r in enumerate(sample.ledgers.get(ledger.id, []), start=4)
-        )
-        raw.ledgers[ledger.id] = RawLedger(ledger.id, ledger.sheet, letters, rows)
-    return raw
-
-
-def _cell(value: object) -> object:
-    if isinstance(value, tuple):
-        return "、".join(value)
-    if isinstance(value, dt.date):
-        return dt.datetime.combine(value, dt.time())
-    return value

@@ -30,7 +30,7 @@ from pipeline.publish.feedback.write import write_feedback
 from pipeline.publish.feedback.xml_edit import write_feedback_xml
 from pipeline.publish.rollup_return import FastFiller
 from pipeline.read.returns import read_return
-from tests.test_real_clients import convert
+from tests.support.programs import needs_libreoffice, soffice_convert
 
 FILL = {Severity.ERROR: "FFC7CE", Severity.WARNING: "FFEB9C"}
 
@@ -426,10 +426,11 @@ def test_files_that_are_not_plain_fall_back(how, returns, form, registry, tmp_pa
         assert book.sheetnames[0] == FEEDBACK_SHEET
 
 
+@needs_libreoffice
 def test_a_return_saved_by_libreoffice_takes_the_fast_path(
     returns, form, registry, tmp_path, monkeypatch
 ) -> None:
-    resaved = convert(returns["fill"], "xlsx", tmp_path / "lo")
+    resaved = soffice_convert(returns["fill"], "xlsx", tmp_path / "lo")
     sub = checked(resaved, form, registry)
     fast, slow = both_paths(sub, resaved, tmp_path, form, monkeypatch)
     got, expected = snapshot(fast, sub), snapshot(slow, sub)
@@ -437,11 +438,12 @@ def test_a_return_saved_by_libreoffice_takes_the_fast_path(
     assert got == expected
 
 
+@needs_libreoffice
 def test_libreoffice_opens_the_fast_paths_workbook(returns, form, registry, tmp_path) -> None:
     sub = checked(returns["fastfill"], form, registry)
     source = tmp_path / "反馈.xlsx"
     assert write_feedback_xml(sub, returns["fastfill"], source, form)
-    back = load(convert(source, "xlsx", tmp_path / "lo"))
+    back = load(soffice_convert(source, "xlsx", tmp_path / "lo"))
     assert back.sheetnames[0] == FEEDBACK_SHEET and back.active.title == FEEDBACK_SHEET
     listed = back[FEEDBACK_SHEET]
     assert [c.value for c in listed[4]] == HEADERS

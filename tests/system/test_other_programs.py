@@ -15,7 +15,6 @@ from __future__ import annotations
 import dataclasses
 import re
 import shutil
-import subprocess
 import zipfile
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -34,15 +33,18 @@ from pipeline.read.returns import read_return
 from pipeline.read.types import WorkbookData
 from pipeline.read.xlsx import read_xlsx
 from pipeline.run.consolidation import run_consolidation
+from tests.support.programs import (
+    GNUMERIC_MARKS,
+    LIBREOFFICE_MARKS,
+    needs_gnumeric,
+    needs_libreoffice,
+    soffice,
+    soffice_finish,
+    soffice_start,
+    ssconvert,
+)
 
-SSCONVERT = shutil.which("ssconvert")
-SOFFICE = shutil.which("soffice") or shutil.which("libreoffice")
-needs_gnumeric = pytest.mark.skipif(
-    SSCONVERT is None, reason="Gnumeric's ssconvert is not installed (.ci/run installs it)"
-)
-needs_libreoffice = pytest.mark.skipif(
-    SOFFICE is None, reason="LibreOffice is not installed (.ci/run installs it)"
-)
+pytestmark = pytest.mark.slow  # runs the real pipeline over a whole inbox
 
 # variant -> the warnings its return carries (the original carries none)
 EXPECTED_WARNINGS = {
@@ -55,54 +57,13 @@ EXPECTED_WARNINGS = {
     "libreoffice-xlsx": [],
     "libreoffice-xls": [],
 }
-MARKS = {"gnumeric": needs_gnumeric, "libreoffice": needs_libreoffice}
+MARKS = {"gnumeric": GNUMERIC_MARKS, "libreoffice": LIBREOFFICE_MARKS}
 
 
 def variant_params() -> list:
     return [
-        pytest.param(name, marks=[MARKS[name.split("-")[0]]] if name.split("-")[0] in MARKS else [])
-        for name in EXPECTED_WARNINGS
+        pytest.param(name, marks=MARKS.get(name.split("-")[0], [])) for name in EXPECTED_WARNINGS
     ]
-
-
-# Programs
-
-
-def ssconvert(source: Path, target: Path, export_type: str) -> Path:
-    """Gnumeric converts a copy (an argument list, never a shell)."""
-    done = subprocess.run(
-        [SSCONVERT, f"--export-type={export_type}", str(source), str(target)],
-        capture_output=True, timeout=180, check=False,
-    )  # fmt: skip
-    assert done.returncode == 0 and target.exists(), done.stderr
-    return target
-
-
-def soffice(sources: list[Path], target_format: str, outdir: Path) -> list[Path]:
-    return soffice_finish(*soffice_start(sources, target_format, outdir))
-
-
-def soffice_start(sources: list[Path], target_format: str, outdir: Path):
-    """LibreOffice converts copies, all in one start (an argument list, a private profile);
-    the caller may convert with Gnumeric meanwhile."""
-    outdir.mkdir(parents=True, exist_ok=True)
-    process = subprocess.Popen(
-        [SOFFICE, "--headless", f"-env:UserInstallation=file://{outdir}/.profile",
-         "--convert-to", target_format, "--outdir", str(outdir), *map(str, sources)],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-    )  # fmt: skip
-    return process, [outdir / f"{source.stem}.{target_format}" for source in sources]
-
-
-def soffice_finish(process: subprocess.Popen, converted: list[Path]) -> list[Path]:
-    try:
-        out, err = process.communicate(timeout=600)
-    finally:
-        process.kill()  # only if still running (a timeout): the one started above
-    assert process.returncode == 0, err
-    assert all(path.exists() for path in converted), out
-    shutil.rmtree(converted[0].parent / ".profile", ignore_errors=True)
-    return converted
 
 
 def rewrite(source: Path, target: Path, edit: Callable[[str, bytes], bytes | None]) -> Path:

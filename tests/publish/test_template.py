@@ -9,8 +9,7 @@ import openpyxl
 import pytest
 
 from pipeline.publish.template import CODE_LIST_SHEET, template_filename, write_template
-
-from .conftest import ROOT
+from tests.support.paths import ROOT
 
 
 @pytest.fixture(scope="module")

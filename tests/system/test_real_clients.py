@@ -4,7 +4,6 @@ reads the same as the original, and every output workbook opens in LibreOffice."
 from __future__ import annotations
 
 import shutil
-import subprocess
 import warnings
 from pathlib import Path
 
@@ -19,26 +18,9 @@ from pipeline.demo.fill import fill_return
 from pipeline.demo.sample import sample_return
 from pipeline.publish.consolidated import consolidated_filename
 from pipeline.read.returns import read_return
+from tests.support.programs import LIBREOFFICE_MARKS, soffice_convert
 
-
-def soffice() -> str:
-    found = shutil.which("soffice") or shutil.which("libreoffice")
-    assert found, "LibreOffice is a test dependency (.ci/run installs libreoffice-calc-nogui)"
-    return found
-
-
-def convert(source: Path, target_format: str, outdir: Path) -> Path:
-    """LibreOffice converts a copy (an argument list, never a shell; the profile is private)."""
-    outdir.mkdir(exist_ok=True)
-    done = subprocess.run(
-        [soffice(), "--headless", f"-env:UserInstallation=file://{outdir}/.profile",
-         "--convert-to", target_format, "--outdir", str(outdir), str(source)],
-        capture_output=True, timeout=180, check=False,
-    )  # fmt: skip
-    assert done.returncode == 0, done.stderr
-    converted = outdir / f"{source.stem}.{target_format.split(':')[0]}"
-    assert converted.exists(), done.stdout
-    return converted
+pytestmark = [*LIBREOFFICE_MARKS, pytest.mark.slow]
 
 
 @pytest.fixture(scope="module")
@@ -48,8 +30,8 @@ def saved_three_ways(form, registry, template, tmp_path_factory) -> dict[str, Pa
     original = fill_return(form, template, folder / "original.xlsx", s.values, s.ledgers)
     return {
         "openpyxl": original,
-        "libreoffice-xlsx": convert(original, "xlsx", folder / "xlsx"),
-        "libreoffice-xls": convert(original, "xls", folder / "xls"),
+        "libreoffice-xlsx": soffice_convert(original, "xlsx", folder / "xlsx"),
+        "libreoffice-xls": soffice_convert(original, "xls", folder / "xls"),
     }
 
 
@@ -85,7 +67,7 @@ def test_every_output_opens_in_libreoffice(
     outputs = [out / consolidated_filename(form), *sorted((out / "反馈").iterdir())]
     assert len(outputs) == 2
     for path in outputs:
-        pdf = convert(path, "pdf", tmp_path / f"pdf_{outputs.index(path)}")
+        pdf = soffice_convert(path, "pdf", tmp_path / f"pdf_{outputs.index(path)}")
         assert pdf.stat().st_size > 1000
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")

@@ -14,8 +14,8 @@ from pipeline.core.records import RawValue, Status
 from pipeline.form.expr import Skip, evaluate
 from pipeline.form.load import load_form
 from pipeline.form.model import choices_for
-
-from .conftest import FORM_PATH, raw_from_sample
+from tests.support.builders import raw_from_sample
+from tests.support.paths import FORM_PATH
 
 BUREAU, PLANT = "LJ000", "LJ101"
 FORM = load_form(FORM_PATH)  # for parametrizing over its rules

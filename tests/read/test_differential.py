@@ -29,8 +29,7 @@ import pytest
 from pipeline.core.cells import a1
 from pipeline.core.records import ErrorValue, NoCachedValue
 from pipeline.read.xlsx import read_xlsx
-
-from .xlsx_shapes import Shape, build
+from tests.support.xlsx_shapes import Shape, build
 
 SHAPES = [
     Shape(prefix, encoding, date1904)

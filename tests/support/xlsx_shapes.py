@@ -1,6 +1,6 @@
 """Workbooks assembled part by part, in the shapes other producers write: a namespace prefix
 (`<x:c>`, as the .NET Open XML SDK writes), UTF-16 parts, inline or shared strings, the 1904
-date system. tests/test_reader_differential.py reads each with our reader and with openpyxl.
+date system. tests/read/test_differential.py reads each with our reader and with openpyxl.
 """
 
 from __future__ import annotations

@@ -9,8 +9,7 @@ from hypothesis import strategies as st
 from pipeline.check.normalize import to_bool, to_date, to_int, to_text
 from pipeline.check.validate import validate
 from pipeline.core.records import RawValue, Status
-
-from .conftest import raw_from_sample
+from tests.support.builders import raw_from_sample
 
 ANY_CELL = st.one_of(
     st.none(),

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import re
 import shutil
-import subprocess
 import warnings
 import zipfile
 from pathlib import Path
@@ -19,8 +18,10 @@ from pipeline.publish.consolidated import consolidated_filename
 from pipeline.publish.report_files import report_filename
 from pipeline.publish.share import share_filename
 from pipeline.read.returns import read_return
+from tests.support.paths import FORM_PATH, UNITS_PATH
+from tests.support.programs import needs_libreoffice, soffice_convert
 
-from .conftest import FORM_PATH, UNITS_PATH
+pytestmark = pytest.mark.slow  # runs the real pipeline over a whole inbox
 
 DEFINITION = ["--form", str(FORM_PATH), "--units", str(UNITS_PATH)]
 
@@ -151,18 +152,11 @@ def _registry():
     return load_registry(UNITS_PATH)
 
 
+@needs_libreoffice
 def test_report_docx_opens_in_libreoffice(demo, form, tmp_path) -> None:
-    soffice = shutil.which("soffice") or shutil.which("libreoffice")
-    assert soffice, "LibreOffice Writer is a test dependency (.ci/run installs it)"
     copy = tmp_path / "report.docx"
     shutil.copy(demo["out"] / report_filename(form), copy)
-    done = subprocess.run(
-        [soffice, "--headless", f"-env:UserInstallation=file://{tmp_path}/lo", "--convert-to", "pdf",
-         "--outdir", str(tmp_path), str(copy)],
-        capture_output=True, timeout=180, check=False,
-    )  # fmt: skip
-    pdf = tmp_path / "report.pdf"
-    assert done.returncode == 0 and pdf.exists(), done.stderr
+    pdf = soffice_convert(copy, "pdf", tmp_path / "pdf")
     assert pdf.stat().st_size > 20_000
 
 

@@ -30,12 +30,12 @@ from pipeline.publish.encrypt import PASSWORD_ENV
 from pipeline.publish.share import share_filename
 from pipeline.read.decrypt import decrypt_workbook
 from pipeline.read.returns import read_return
+from tests.support.paths import FORM_PATH, ROOT, UNITS_PATH
+from tests.support.programs import SYSTEM_PYTHON, UNO_OPEN, has_uno
 
-from .conftest import FORM_PATH, ROOT, UNITS_PATH
+pytestmark = pytest.mark.slow  # runs the real pipeline over a whole inbox
 
 TAMPERED = "缓存文件被改动，已忽略并重新读取"
-UNO_OPEN = Path(__file__).with_name("uno_open.py")
-SYSTEM_PYTHON = "/usr/bin/python3"  # Debian's python3-uno lives there, not in the venv
 
 
 class Planted:
@@ -239,11 +239,10 @@ def uno_open(path: Path, cells: list[str], password: str | None) -> dict:
     return json.loads(run.stdout.strip().splitlines()[-1])
 
 
+@pytest.mark.libreoffice
 @pytest.mark.skipif(
-    not shutil.which("soffice") or subprocess.run([SYSTEM_PYTHON, "-c", "import uno"],
-                                                  capture_output=True).returncode,
-    reason="needs LibreOffice and python3-uno (.ci/run installs both)",
-)  # fmt: skip
+    not has_uno(), reason="needs LibreOffice and python3-uno (.ci/run installs both)"
+)
 def test_libreoffice_opens_a_locked_workbook_with_the_password_only(locked, form, reference):
     path = locked / consolidated_filename(form)
     opened = uno_open(path, ["A1", "D6"], "临江-2022-密码")

@@ -1,4 +1,4 @@
-"""The hostile inbox (tests/hostile/generate.py), end to end through the real CLI.
+"""The hostile inbox (tests/support/hostile.py), end to end through the real CLI.
 
 One inbox holds at least one entry per rule of ../shared/RELIABILITY.md and per failure
 class of issue 9, mixed with valid returns. `consolidate` runs over it once with the result
@@ -40,9 +40,11 @@ from pathlib import Path
 import openpyxl
 import pytest
 
-from .conftest import FORM_PATH, ROOT, UNITS_PATH
-from .hostile import generate
-from .hostile.generate import CASES, INJECTIONS, UNITS, Case
+from tests.support import hostile as generate
+from tests.support.hostile import CASES, INJECTIONS, UNITS, Case
+from tests.support.paths import FORM_PATH, ROOT, UNITS_PATH
+
+pytestmark = pytest.mark.slow  # runs the real pipeline over a whole inbox
 
 RUN_SECONDS = 600  # a hang fails the test instead of blocking it
 LISTED_ON_SCREEN = 20  # rejected and ignored entries listed before "……另有 N 个文件"

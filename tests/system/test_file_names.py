@@ -25,8 +25,9 @@ from pipeline.core.filenames import (
     safe,
 )
 from pipeline.publish.consolidated import consolidated_filename
+from tests.support.paths import FORM_PATH, ROOT, UNITS_PATH
 
-from .conftest import FORM_PATH, ROOT, UNITS_PATH
+pytestmark = pytest.mark.slow  # runs the real pipeline over a whole inbox
 
 HIDDEN = {"Cc", "Cf", "Cs", "Zl", "Zp"}
 

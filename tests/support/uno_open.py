@@ -1,7 +1,7 @@
 """Open a workbook in LibreOffice through its UNO bridge, as a person would, and print cells.
 
 Run with the system Python that has Debian's python3-uno (not the project's virtualenv):
-    UNO_PASSWORD=… /usr/bin/python3 tests/uno_open.py FILE SHEET CELL [CELL …]
+    UNO_PASSWORD=… /usr/bin/python3 tests/support/uno_open.py FILE SHEET CELL [CELL …]
 The password, if any, comes from the environment, never the command line. Prints one JSON
 object: {"opened": false} when LibreOffice cannot open the file (a wrong or missing password:
 no dialog is shown headless), else {"opened": true, "cells": {"A1": "text shown", …}}.

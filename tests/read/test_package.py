@@ -12,8 +12,7 @@ from openpyxl.xml.functions import fromstring
 from pipeline.read.package import XmlRefused, refuse_dtd
 from pipeline.read.types import ReadError
 from pipeline.read.xlsx import read_xlsx
-
-from . import badfiles
+from tests.support import badfiles
 
 DTD = '<?xml version="1.0" encoding="{enc}"?><!DOCTYPE a [<!ENTITY e "x">]><a>&e;</a>'
 EXTERNAL = (

@@ -6,7 +6,6 @@ import datetime as dt
 import hashlib
 import json
 import shutil
-import subprocess
 import warnings
 from pathlib import Path
 
@@ -16,8 +15,10 @@ from click.testing import CliRunner
 
 from pipeline.cli import cli
 from pipeline.publish.consolidated import consolidated_filename
+from tests.support.paths import FORM_PATH, UNITS_PATH
+from tests.support.programs import needs_libreoffice, soffice_convert
 
-from .conftest import FORM_PATH, UNITS_PATH
+pytestmark = pytest.mark.slow  # runs the real pipeline over a whole inbox
 
 CLEAN = ["LJ000", "LJ100", "LJ101", "LJ103", "LJ301"]
 SHEETS = ["汇总", "分单位", "报送情况", "审核问题", "说明"]
@@ -208,18 +209,11 @@ def test_same_inputs_give_the_same_workbook(run, form, output, tmp_path) -> None
         assert first_values == list(second[name].iter_rows(values_only=True)), name
 
 
+@needs_libreoffice
 def test_outputs_open_in_libreoffice(run, form, template, tmp_path) -> None:
-    soffice = shutil.which("soffice") or shutil.which("libreoffice")
-    assert soffice, "LibreOffice is a test dependency (.ci/run installs libreoffice-calc-nogui)"
     workbook = run["out"] / consolidated_filename(form)
-    for path in (workbook, template):
-        copy = tmp_path / f"in{len(list(tmp_path.iterdir()))}.xlsx"
+    for number, path in enumerate((workbook, template)):
+        copy = tmp_path / f"in{number}.xlsx"
         shutil.copy(path, copy)
-        done = subprocess.run(
-            [soffice, "--headless", f"-env:UserInstallation=file://{tmp_path}/lo", "--convert-to", "pdf",
-             "--outdir", str(tmp_path), str(copy)],
-            capture_output=True, timeout=180, check=False,
-        )  # fmt: skip
-        assert done.returncode == 0, done.stderr
-        pdf = copy.with_suffix(".pdf")
-        assert pdf.exists() and pdf.stat().st_size > 1000
+        pdf = soffice_convert(copy, "pdf", tmp_path / f"pdf{number}")
+        assert pdf.stat().st_size > 1000

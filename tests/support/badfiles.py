@@ -1,6 +1,6 @@
 """Builders for the files that arrive in real inboxes and the hostile ones that could.
 
-Each builder writes one file into a folder and returns its path; tests/test_guards.py pairs
+Each builder writes one file into a folder and returns its path; tests/read/test_guards.py pairs
 each with what the pipeline must say about it.
 """
 
@@ -165,7 +165,7 @@ def lying_dimension(path: Path, good: Path) -> Path:
     return path
 
 
-# Added for the hostile inbox (tests/hostile/generate.py): one builder per remaining rule of
+# Added for the hostile inbox (tests/support/hostile.py): one builder per remaining rule of
 # RELIABILITY.md. Those taking `good` rewrite a real filled return.
 
 MAIN_NS = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"

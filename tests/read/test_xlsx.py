@@ -8,8 +8,7 @@ import datetime as dt
 from pipeline.core.records import ErrorValue, NoCachedValue
 from pipeline.read import xlsx as xlsx_reader
 from pipeline.read.xlsx import read_xlsx
-
-from . import badfiles
+from tests.support import badfiles
 
 STYLES = (
     b'<?xml version="1.0" encoding="UTF-8"?>'

@@ -36,11 +36,9 @@ from pipeline.demo.fill import fill_return
 from pipeline.demo.sample import SampleReturn, sample_return
 from pipeline.form.model import Form
 from pipeline.form.registry import Registry
+from tests.support import badfiles
+from tests.support.programs import SOFFICE, SSCONVERT
 
-from .. import badfiles
-
-SOFFICE = shutil.which("soffice") or shutil.which("libreoffice")
-SSCONVERT = shutil.which("ssconvert")
 PROGRAMS = {"soffice": SOFFICE, "ssconvert": SSCONVERT}
 
 ACCEPTED = "accepted"

@@ -24,11 +24,9 @@ from pipeline.form.model import DefinitionError
 from pipeline.form.registry import HEADER, HEADER_TEXT, Registry, Unit, check_registry
 from pipeline.publish.registry_book import GUIDE_SHEET, SHEET
 from pipeline.read.registry_file import load_registry
+from tests.support.paths import FORM_PATH, ROOT, UNITS_PATH
+from tests.support.programs import needs_libreoffice, soffice_convert
 
-from .conftest import FORM_PATH, ROOT, UNITS_PATH
-
-SOFFICE = shutil.which("soffice") or shutil.which("libreoffice")
-needs_soffice = pytest.mark.skipif(SOFFICE is None, reason="LibreOffice (soffice) not installed")
 SAVE_AS = "请在 Excel 或 WPS 中打开，另存为“Excel 工作簿（*.xlsx）”后再运行"
 
 
@@ -52,20 +50,6 @@ def problems_of(path: Path) -> list[str]:
 def registry_csv(tmp_path: Path, *rows: str) -> Path:
     """A CSV registry with the standard header and these comma-separated rows."""
     return write_csv(tmp_path / "units.csv", [list(HEADER)] + [r.split(",") for r in rows])
-
-
-def soffice_convert(source: Path, target_format: str, outdir: Path) -> Path:
-    """LibreOffice converts a copy (an argument list, never a shell; a private profile)."""
-    assert SOFFICE is not None
-    outdir.mkdir(exist_ok=True)
-    done = subprocess.run(
-        [SOFFICE, "--headless", f"-env:UserInstallation=file://{outdir}/.profile",
-         "--convert-to", target_format, "--outdir", str(outdir), str(source)],
-        capture_output=True, timeout=180, check=False,
-    )  # fmt: skip
-    converted = outdir / f"{source.stem}.{target_format}"
-    assert done.returncode == 0 and converted.exists(), done.stderr
-    return converted
 
 
 # The same registry from every format
@@ -169,7 +153,7 @@ def test_units_command_refuses_a_broken_csv(tmp_path: Path) -> None:
     assert not out.exists()
 
 
-@needs_soffice
+@needs_libreoffice
 def test_units_xlsx_resaved_by_libreoffice_reads_the_same(registry: Registry, tmp_path) -> None:
     copy = tmp_path / "in" / "units.xlsx"
     copy.parent.mkdir()
@@ -242,7 +226,7 @@ def test_a_password_protected_workbook(tmp_path: Path) -> None:
     ]
 
 
-@needs_soffice
+@needs_libreoffice
 def test_an_excel_97_2003_workbook(tmp_path: Path) -> None:
     copy = tmp_path / "units.xlsx"
     shutil.copy(UNITS_PATH, copy)

@@ -21,8 +21,7 @@ from pipeline.read.types import ReadError
 from pipeline.read.xlsx import read_xlsx
 from pipeline.run import pool as workers
 from pipeline.run.checking import check_files
-
-from . import badfiles
+from tests.support import badfiles
 
 
 @pytest.fixture(scope="module")
