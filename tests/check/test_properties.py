@@ -3,6 +3,8 @@ stay valid, and one bad cell gives exactly one problem at that cell."""
 
 from __future__ import annotations
 
+import datetime as dt
+
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -25,11 +27,27 @@ FIXTURES = settings(
 )
 
 
+READS_AS = {  # normaliser -> the type of what it reads (None: blank)
+    to_int: int,
+    to_text: str,
+    to_bool: str,
+    lambda v: to_date(v, year=2022): dt.date,
+}
+
+
 @given(ANY_CELL)
-def test_normalisers_never_raise(raw) -> None:
-    for normalise in (to_int, to_text, to_bool, lambda v: to_date(v, year=2022)):
+def test_a_cell_is_either_read_as_its_type_or_refused_with_advice(raw) -> None:
+    """Whatever a cell holds, a normaliser never raises and says exactly one of two things:
+    a value of its type (or blank) with no advice, or no value and a Chinese advice."""
+    for normalise, kind in READS_AS.items():
         result = normalise(raw)
-        assert result.ok or result.advice
+        if result.advice:
+            assert result.value is None and not result.ok
+            assert any("\u4e00" <= ch <= "\u9fff" for ch in result.advice)
+        else:
+            assert result.value is None or isinstance(result.value, kind), (raw, result)
+            if normalise is to_bool and result.value is not None:
+                assert result.value in ("是", "否")
 
 
 @given(st.integers(min_value=0, max_value=10**9))

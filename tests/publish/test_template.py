@@ -83,11 +83,15 @@ def test_unit_dropdown_lists_the_registry(registry, workbook) -> None:
     assert codes.sheet_state == "hidden"
 
 
-def test_instructions_state_the_counting_rules(workbook) -> None:
-    text = "\n".join(
-        str(c.value) for row in workbook["填报说明"].iter_rows() for c in row if c.value
-    )
-    for phrase in ("组织", "本级", "0", "* 号"):
+def test_instructions_state_the_counting_rules(form, workbook) -> None:
+    """The 填报说明 sheet carries every counting rule of the definition, word for word (who
+    counts a meeting, 本级 only, 0 versus blank, no * masks...), each once."""
+    cells = [str(c.value) for row in workbook["填报说明"].iter_rows() for c in row if c.value]
+    for rule in form.instructions:
+        assert sum(rule in cell for cell in cells) == 1, rule[:20]
+    text = "\n".join(cells)
+    for phrase in ("参加上级或其他单位组织的会议、活动不计数", "一律按“本级”口径填报",
+                   "本期未发生的填“0”", "不得填写 * 号"):  # fmt: skip
         assert phrase in text
 
 

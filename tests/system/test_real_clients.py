@@ -63,7 +63,8 @@ def test_every_output_opens_in_libreoffice(
     fill_return(form, template, inbox / "bad.xlsx", s.values | {"EDU_CG_STUDY": "若干"}, s.ledgers)
     shutil.copy(saved_three_ways["libreoffice-xls"], inbox / "old.xls")
     out = tmp_path / "out"
-    CliRunner().invoke(cli, ["consolidate", str(inbox), "--out", str(out), "-q"])
+    result = CliRunner().invoke(cli, ["consolidate", str(inbox), "--out", str(out), "-q"])
+    assert result.exit_code == 3, result.output  # bad.xlsx is rejected, old.xls accepted
     outputs = [out / consolidated_filename(form), *sorted((out / "反馈").iterdir())]
     assert len(outputs) == 2
     for path in outputs:
