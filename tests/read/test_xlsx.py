@@ -6,7 +6,7 @@ from __future__ import annotations
 import datetime as dt
 
 from pipeline.core.records import ErrorValue, NoCachedValue
-from pipeline.read import xlsx as xlsx_reader
+from pipeline.read import xlsx_layout
 from pipeline.read.xlsx import read_xlsx
 from tests.support import badfiles
 
@@ -115,10 +115,10 @@ def test_returns_sharing_a_layout_are_each_read_with_their_own_values(
     tmp_path, monkeypatch
 ) -> None:
     parsed = []
-    original = xlsx_reader._parse_layout
-    monkeypatch.setattr(xlsx_reader, "_LAYOUT_CACHE", {})
+    original = xlsx_layout.parse_layout
+    monkeypatch.setattr(xlsx_layout, "_LAYOUT_CACHE", {})
     monkeypatch.setattr(
-        xlsx_reader, "_parse_layout", lambda *args: parsed.append(1) or original(*args)
+        xlsx_layout, "parse_layout", lambda *args: parsed.append(1) or original(*args)
     )
     (tmp_path / "a").mkdir(), (tmp_path / "b").mkdir(), (tmp_path / "c").mkdir()
     assert read(tmp_path / "a")["I1"] == 2.5
