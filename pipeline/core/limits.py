@@ -1,4 +1,4 @@
-"""Every guard's limit, in one place. Each one has a test in tests/test_guards.py.
+"""Every guard's limit, in one place. Each one has a test in tests/read/test_guards.py.
 
 Real returns are far below these (a filled template is ~80 KB zipped, ~1 MB of XML, a few
 thousand cells); the limits stop hostile or broken files before they cost memory or time.

@@ -17,11 +17,16 @@ from pipeline.core.records import STATUS_LABEL, Status, Submission
 from pipeline.form.model import AGGREGATION_LABEL, Form, Indicator
 from pipeline.form.registry import Registry
 from pipeline.publish import xlsx_style as styles
-from pipeline.publish.xlsx_style import FIXED_CREATED, WORKBOOK_OPTIONS, print_setup
+from pipeline.publish.xlsx_style import (
+    FIXED_CREATED,
+    WORKBOOK_OPTIONS,
+    print_setup,
+    set_widths,
+    write_cell,
+)
 
 MISSING = "未报送"
 CONSTANT_MEMORY_FROM = 2000  # returns; below this the default (faster) mode is used
-EXCEL_MAX_TEXT = 32767  # characters per cell
 
 
 # A sheet (or columns of 汇总) added by another module after 汇总 and 分单位 are written.
@@ -140,7 +145,7 @@ class _Writer:
                 row += 1
         ws.autofilter(3, 0, row - 1, len(headers) - 1)
         ws.freeze_panes(4, 2)
-        _widths(ws, [28, 46, 9, 12, 11, 10, 30, 26])
+        set_widths(ws, [28, 46, 9, 12, 11, 10, 30, 26])
         self.summary_next_col = len(headers)
 
     def _template_cell(self, code: str) -> str:
@@ -195,7 +200,7 @@ class _Writer:
             row = self._subtotal_row(ws, row, parents_open.pop()[0], first_data_col)
         ws.freeze_panes(3, 2)
         ws.autofilter(2, 0, row - 1, first_data_col + len(indicators) - 1)
-        _widths(ws, [10, 30, 14] + [12] * len(indicators))
+        set_widths(ws, [10, 30, 14] + [12] * len(indicators))
 
     def _subtotal_row(self, ws, row: int, parent: str, first_col: int) -> int:
         totals = self.result.subtotals[parent]
@@ -223,7 +228,9 @@ class _Writer:
         last_row = max(len(frame), 1)
         ws.autofilter(0, 0, last_row, len(headers) - 1)
         ws.freeze_panes(1, 2)
-        _widths(ws, [10, 26, 22, 30, 18] + [max(10, min(30, len(h) * 2 + 4)) for h in headers[5:]])
+        set_widths(
+            ws, [10, 26, 22, 30, 18] + [max(10, min(30, len(h) * 2 + 4)) for h in headers[5:]]
+        )
 
     # 报送情况
 
@@ -263,7 +270,7 @@ class _Writer:
             row = self._status_row(ws, row, "", "（未能识别单位）", "", sub)
         ws.autofilter(0, 0, max(row - 1, 1), len(headers) - 1)
         ws.freeze_panes(1, 2)
-        _widths(ws, [10, 30, 24, 16, 36, 12, 20, 8, 8, 60, 10, 14])
+        set_widths(ws, [10, 30, 24, 16, 36, 12, 20, 8, 8, 60, 10, 14])
 
     def _status_row(self, ws, row: int, code: str, name: str, parent: str, sub: Submission) -> int:
         for col, value in enumerate([code, name, parent, STATUS_LABEL[sub.status], sub.file]):
@@ -303,7 +310,7 @@ class _Writer:
                 row += 1
         ws.autofilter(0, 0, max(row - 1, 1), len(headers) - 1)
         ws.freeze_panes(1, 0)
-        _widths(ws, [10, 26, 30, 18, 8, 24, 22, 8, 70, 16])
+        set_widths(ws, [10, 26, 30, 18, 8, 24, 22, 8, 70, 16])
 
     def _problem_row(self, ws, row: int, sub: Submission, problem: Problem) -> None:
         values = [
@@ -346,7 +353,7 @@ class _Writer:
         for sub in sorted(self.submissions, key=lambda s: s.file):
             row += 1
             ws.write_row(row, 0, [sub.file, sub.sha256, sub.unit_code, STATUS_LABEL[sub.status]])
-        _widths(ws, [16, 66, 12, 16])
+        set_widths(ws, [16, 66, 12, 16])
 
     # Cells
 
@@ -369,34 +376,3 @@ def subtotal_label(registry: Registry, parent: str) -> str:
     if parent == registry.root.code:
         return "合计（全系统）"
     return f"小计：{registry.by_code(parent).name}（含下属）"  # type: ignore[union-attr]
-
-
-def write_cell(ws, row: int, col: int, value: object, fmt=None, number=None, date=None,
-               datetime=None) -> None:  # fmt: skip
-    """One value as its own type: numbers as numbers, dates as dates, everything else as text
-    (never a formula). `number`, `date`, `datetime` are the formats used when `fmt` is None."""
-    kind = type(value)
-    if kind is int or kind is float:  # most cells: checked first
-        ws.write_number(row, col, value, fmt or number)
-    elif kind is str:
-        ws.write_string(row, col, value[:EXCEL_MAX_TEXT], fmt)
-    elif value is None:
-        if fmt is not None:
-            ws.write_blank(row, col, None, fmt)
-    elif isinstance(value, bool):
-        ws.write_string(row, col, "是" if value else "否", fmt)
-    elif isinstance(value, int | float):
-        ws.write_number(row, col, value, fmt or number)
-    elif isinstance(value, dt.datetime):
-        ws.write_datetime(row, col, value, fmt or datetime)
-    elif isinstance(value, dt.date):
-        ws.write_datetime(row, col, dt.datetime.combine(value, dt.time()), fmt or date)
-    elif isinstance(value, tuple | list):
-        ws.write_string(row, col, "、".join(str(v) for v in value)[:EXCEL_MAX_TEXT], fmt)
-    else:
-        ws.write_string(row, col, str(value)[:EXCEL_MAX_TEXT], fmt)
-
-
-def _widths(ws, widths: Sequence[int]) -> None:
-    for col, width in enumerate(widths):
-        ws.set_column(col, col, width)

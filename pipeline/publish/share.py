@@ -24,8 +24,8 @@ from pipeline.core.records import STATUS_LABEL, Submission
 from pipeline.form.model import AGGREGATION_LABEL, ORIGIN_UNIT_COLUMN, Form, Indicator, Ledger
 from pipeline.form.registry import Registry
 from pipeline.publish import xlsx_style as styles
-from pipeline.publish.consolidated import heading, subtotal_label, tree_label, write_cell
-from pipeline.publish.xlsx_style import FIXED_CREATED, WORKBOOK_OPTIONS, print_setup
+from pipeline.publish.consolidated import heading, subtotal_label, tree_label
+from pipeline.publish.xlsx_style import FIXED_CREATED, WORKBOOK_OPTIONS, print_setup, write_cell
 
 MASK = "***"
 SMALL = "<3"

@@ -5,6 +5,7 @@ a pinned creation date, cell formats, print setup, and row heights for wrapped t
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 
 FIXED_CREATED = dt.datetime(2022, 1, 1)  # pinned so the same definition gives the same file
 # Nothing from an input may become a formula, a link or a number in our outputs.
@@ -41,3 +42,37 @@ def row_height(*texts: tuple[str, int]) -> float | None:
     """Height for a row whose (text, column width) pairs wrap; None when one line fits."""
     lines = max(display_width(text) // max(width - 2, 1) + 1 for text, width in texts)
     return LINE_HEIGHT * lines if lines > 1 else None
+
+
+EXCEL_MAX_TEXT = 32767  # characters per cell
+
+
+def write_cell(ws, row: int, col: int, value: object, fmt=None, number=None, date=None,
+               datetime=None) -> None:  # fmt: skip
+    """One value as its own type: numbers as numbers, dates as dates, everything else as text
+    (never a formula). `number`, `date`, `datetime` are the formats used when `fmt` is None."""
+    kind = type(value)
+    if kind is int or kind is float:  # most cells: checked first
+        ws.write_number(row, col, value, fmt or number)
+    elif kind is str:
+        ws.write_string(row, col, value[:EXCEL_MAX_TEXT], fmt)
+    elif value is None:
+        if fmt is not None:
+            ws.write_blank(row, col, None, fmt)
+    elif isinstance(value, bool):
+        ws.write_string(row, col, "是" if value else "否", fmt)
+    elif isinstance(value, int | float):
+        ws.write_number(row, col, value, fmt or number)
+    elif isinstance(value, dt.datetime):
+        ws.write_datetime(row, col, value, fmt or datetime)
+    elif isinstance(value, dt.date):
+        ws.write_datetime(row, col, dt.datetime.combine(value, dt.time()), fmt or date)
+    elif isinstance(value, tuple | list):
+        ws.write_string(row, col, "、".join(str(v) for v in value)[:EXCEL_MAX_TEXT], fmt)
+    else:
+        ws.write_string(row, col, str(value)[:EXCEL_MAX_TEXT], fmt)
+
+
+def set_widths(ws, widths: Sequence[int]) -> None:
+    for col, width in enumerate(widths):
+        ws.set_column(col, col, width)
