@@ -15,6 +15,8 @@ from pipeline.form.model import (
     SEVERITIES,
     TYPES,
     Form,
+    Indicator,
+    Ledger,
     Rule,
 )
 
@@ -32,6 +34,21 @@ def check_form(form: Form) -> list[str]:
 
 
 def _form_findings(form: Form) -> Iterator[str]:
+    yield from _head_findings(form)
+    yield from _check_names(form)
+    lists = set(form.code_lists) | REGISTRY_LISTS
+    for ind in form.indicators:
+        yield from _indicator_findings(form, ind, lists)
+    for ledger in form.ledgers:
+        yield from _ledger_findings(ledger, lists)
+    ledger_ids = {lg.id for lg in form.ledgers}
+    for rule in form.rules:
+        yield from _rule_findings(form, rule, ledger_ids)
+    for dup in _duplicates(r.id for r in form.rules):
+        yield f"规则编号 {dup} 重复"
+
+
+def _head_findings(form: Form) -> Iterator[str]:
     if not _CODE.match(form.id):
         yield f"form.id “{form.id}” 应为大写英文字母、数字和下划线"
     if not form.version:
@@ -42,73 +59,74 @@ def _form_findings(form: Form) -> Iterator[str]:
         yield "form.period 的开始日期晚于结束日期"
     if not form.sections or form.sections[0].id != "COVER":
         yield "第一个 section 必须是封面（id: COVER）"
-    yield from _check_names(form)
-    lists = set(form.code_lists) | REGISTRY_LISTS
-    for ind in form.indicators:
-        where = f"指标 {ind.code}"
-        if ind.type not in TYPES:
-            yield f"{where}：类型“{ind.type}”无效，应为 {'/'.join(sorted(TYPES))}"
-        if ind.aggregation not in AGGREGATIONS:
-            yield f"{where}：汇总方式“{ind.aggregation}”无效，应为 {'/'.join(sorted(AGGREGATIONS))}"
-        if ind.aggregation in {"sum", "max", "min"} and ind.type != "int":
-            yield f"{where}：只有整数指标可以按 {ind.aggregation} 汇总"
-        if ind.aggregation == "self" and ind.required:
-            yield f"{where}：本级填报（self）的指标不能设为必填，下属单位会留空"
-        if ind.type == "choice" and ind.choices not in lists:
-            yield f"{where}：代码表“{ind.choices}”不存在"
-        if not ind.label:
-            yield f"{where}：缺少中文名称 label"
-        for part in ind.parts:
-            if not form.has_indicator(part):
-                yield f"{where}：derived 引用了不存在的指标 {part}"
-            elif form.indicator(part).type != "int":
-                yield f"{where}：derived 引用的 {part} 不是整数指标"
-        if ind.derived and _derived_cycle(form, ind.code):
-            yield f"{where}：derived 合计循环引用了自身"
-        if ind.derived and ind.derived.ledgers:
-            yield f"{where}：derived 只能是其他指标之和，不能引用台账"
-    ledger_ids = {lg.id for lg in form.ledgers}
-    for ledger in form.ledgers:
-        for col in ledger.columns:
-            where = f"台账 {ledger.id} 列 {col.key}"
-            if not _KEY.match(col.key):
-                yield f"{where}：列键应为小写英文字母、数字和下划线"
-            if col.type not in TYPES:
-                yield f"{where}：类型“{col.type}”无效"
-            if col.type == "choice" and col.choices not in lists:
-                yield f"{where}：代码表“{col.choices}”不存在"
-            if col.in_period and col.type != "date":
-                yield f"{where}：in_period 只能用于日期列"
-        for dup in _duplicates(c.key for c in ledger.columns):
-            yield f"台账 {ledger.id}：列键 {dup} 重复"
-        for dup in _duplicates(c.label for c in ledger.columns):
-            yield f"台账 {ledger.id}：列标题“{dup}”重复"
-        keys = {c.key for c in ledger.columns}
-        for rule in ledger.row_rules:
-            yield from _check_rule(rule, f"台账 {ledger.id} 行规则 {rule.id}")
-            for name in rule.expr.names:
-                if name not in keys:
-                    yield f"台账 {ledger.id} 行规则 {rule.id}：引用了不存在的列 {name}"
-    for rule in form.rules:
-        where = f"规则 {rule.id}"
-        yield from _check_rule(rule, where)
+
+
+def _indicator_findings(form: Form, ind: Indicator, lists: set[str]) -> Iterator[str]:
+    where = f"指标 {ind.code}"
+    if ind.type not in TYPES:
+        yield f"{where}：类型“{ind.type}”无效，应为 {'/'.join(sorted(TYPES))}"
+    if ind.aggregation not in AGGREGATIONS:
+        yield f"{where}：汇总方式“{ind.aggregation}”无效，应为 {'/'.join(sorted(AGGREGATIONS))}"
+    if ind.aggregation in {"sum", "max", "min"} and ind.type != "int":
+        yield f"{where}：只有整数指标可以按 {ind.aggregation} 汇总"
+    if ind.aggregation == "self" and ind.required:
+        yield f"{where}：本级填报（self）的指标不能设为必填，下属单位会留空"
+    if ind.type == "choice" and ind.choices not in lists:
+        yield f"{where}：代码表“{ind.choices}”不存在"
+    if not ind.label:
+        yield f"{where}：缺少中文名称 label"
+    for part in ind.parts:
+        if not form.has_indicator(part):
+            yield f"{where}：derived 引用了不存在的指标 {part}"
+        elif form.indicator(part).type != "int":
+            yield f"{where}：derived 引用的 {part} 不是整数指标"
+    if ind.derived and _derived_cycle(form, ind.code):
+        yield f"{where}：derived 合计循环引用了自身"
+    if ind.derived and ind.derived.ledgers:
+        yield f"{where}：derived 只能是其他指标之和，不能引用台账"
+
+
+def _ledger_findings(ledger: Ledger, lists: set[str]) -> Iterator[str]:
+    for col in ledger.columns:
+        where = f"台账 {ledger.id} 列 {col.key}"
+        if not _KEY.match(col.key):
+            yield f"{where}：列键应为小写英文字母、数字和下划线"
+        if col.type not in TYPES:
+            yield f"{where}：类型“{col.type}”无效"
+        if col.type == "choice" and col.choices not in lists:
+            yield f"{where}：代码表“{col.choices}”不存在"
+        if col.in_period and col.type != "date":
+            yield f"{where}：in_period 只能用于日期列"
+    for dup in _duplicates(c.key for c in ledger.columns):
+        yield f"台账 {ledger.id}：列键 {dup} 重复"
+    for dup in _duplicates(c.label for c in ledger.columns):
+        yield f"台账 {ledger.id}：列标题“{dup}”重复"
+    keys = {c.key for c in ledger.columns}
+    for rule in ledger.row_rules:
+        yield from _check_rule(rule, f"台账 {ledger.id} 行规则 {rule.id}")
         for name in rule.expr.names:
-            if not form.has_indicator(name):
-                yield f"{where}：引用了不存在的指标 {name}"
-        if _restates_derived(rule, form):
-            yield f"{where}：只是重复了合计的计算公式（合计由系统自动计算），永远不会触发，请删除"
-        if rule.anchor and not form.has_indicator(rule.anchor):
-            yield f"{where}：anchor 指标 {rule.anchor} 不存在"
-        for ref in rule.expr.ledgers:
-            if ref.ledger not in ledger_ids:
-                yield f"{where}：引用了不存在的台账 {ref.ledger}"
-                continue
-            keys = {c.key for c in form.ledger(ref.ledger).columns}
-            for column in ref.columns:
-                if column not in keys:
-                    yield f"{where}：台账 {ref.ledger} 没有列 {column}"
-    for dup in _duplicates(r.id for r in form.rules):
-        yield f"规则编号 {dup} 重复"
+            if name not in keys:
+                yield f"台账 {ledger.id} 行规则 {rule.id}：引用了不存在的列 {name}"
+
+
+def _rule_findings(form: Form, rule: Rule, ledger_ids: set[str]) -> Iterator[str]:
+    where = f"规则 {rule.id}"
+    yield from _check_rule(rule, where)
+    for name in rule.expr.names:
+        if not form.has_indicator(name):
+            yield f"{where}：引用了不存在的指标 {name}"
+    if _restates_derived(rule, form):
+        yield f"{where}：只是重复了合计的计算公式（合计由系统自动计算），永远不会触发，请删除"
+    if rule.anchor and not form.has_indicator(rule.anchor):
+        yield f"{where}：anchor 指标 {rule.anchor} 不存在"
+    for ref in rule.expr.ledgers:
+        if ref.ledger not in ledger_ids:
+            yield f"{where}：引用了不存在的台账 {ref.ledger}"
+            continue
+        keys = {c.key for c in form.ledger(ref.ledger).columns}
+        for column in ref.columns:
+            if column not in keys:
+                yield f"{where}：台账 {ref.ledger} 没有列 {column}"
 
 
 def _derived_cycle(form: Form, code: str) -> bool:

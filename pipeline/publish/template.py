@@ -114,12 +114,9 @@ class _TemplateWriter:
 
     def _write_instructions(self, ws) -> None:
         ws.write_string(0, 0, f"{self.form.title} 填报说明", self.title)
+        period = self.form.period
         ws.write_string(
-            1,
-            0,
-            f"报告期：{self.form.period.label}（{self.form.period.start} 至 "
-            f"{self.form.period.end}）",
-            self.subtitle,
+            1, 0, f"报告期：{period.label}（{period.start} 至 {period.end}）", self.subtitle
         )
         row = 3
         for number, line in enumerate(self.form.instructions, start=1):
@@ -127,40 +124,33 @@ class _TemplateWriter:
             ws.merge_range(row, 0, row, 7, text, self.wrapped)
             _fit_row(ws, row, (text, 2 * INSTRUCTION_CHARS_PER_LINE))
             row += 1
-        row += 1
+        row = self._indicator_notes(ws, row + 1)
+        self._ledger_notes(ws, row + 2)
+        ws.set_column(0, 0, 26)
+        ws.set_column(1, 1, 40)
+        ws.set_column(2, 6, 11)
+        ws.set_column(7, 7, 60)
+        ws.protect()
+
+    def _indicator_notes(self, ws, row: int) -> int:
+        """指标说明: one row per indicator from `row`; the last row written."""
         ws.write_string(row, 0, "指标说明", self.title)
         row += 1
-        headers = [
-            "指标编码",
-            "指标名称",
-            "计量单位",
-            "填写类型",
-            "是否必填",
-            "汇总方式",
-            "所在工作表",
-            "说明",
-        ]
+        headers = ["指标编码", "指标名称", "计量单位", "填写类型", "是否必填", "汇总方式",
+                   "所在工作表", "说明"]  # fmt: skip
         ws.write_row(row, 0, headers, self.header)
         for ind in self.form.indicators:
             row += 1
             required = "自动计算" if ind.derived else ("必填" if ind.required else "选填")
-            ws.write_row(
-                row,
-                0,
-                [
-                    ind.code,
-                    ind.label,
-                    ind.unit,
-                    TYPE_LABEL[ind.type],
-                    required,
-                    AGGREGATION_LABEL[ind.aggregation],
-                    self.form.section_of(ind.code).sheet,
-                    ind.note,
-                ],
-                self.text,
-            )
+            sheet = self.form.section_of(ind.code).sheet
+            values = [ind.code, ind.label, ind.unit, TYPE_LABEL[ind.type], required,
+                      AGGREGATION_LABEL[ind.aggregation], sheet, ind.note]  # fmt: skip
+            ws.write_row(row, 0, values, self.text)
             _fit_row(ws, row, (ind.label, 40), (ind.note, 60))
-        row += 2
+        return row
+
+    def _ledger_notes(self, ws, row: int) -> None:
+        """台账说明: one row per ledger from `row`, naming its personal-data columns."""
         ws.write_string(row, 0, "台账说明", self.title)
         for ledger in self.form.ledgers:
             row += 1
@@ -170,11 +160,6 @@ class _TemplateWriter:
                 row, 0, [ledger.id, ledger.title, "", "", "", "", ledger.sheet, note], self.text
             )
             _fit_row(ws, row, (note, 60))
-        ws.set_column(0, 0, 26)
-        ws.set_column(1, 1, 40)
-        ws.set_column(2, 6, 11)
-        ws.set_column(7, 7, 60)
-        ws.protect()
 
     # Cover
 
