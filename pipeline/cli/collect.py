@@ -30,9 +30,10 @@ from pipeline.publish.outputs import OutputOptions
 from pipeline.publish.readback import read_previous
 from pipeline.read.inbox import entries_for
 from pipeline.run.checking import check_files
-from pipeline.run.consolidation import RunResult, run_consolidation
+from pipeline.run.consolidation import run_consolidation
 from pipeline.run.feedback import finish_feedback
 from pipeline.run.progress import NoProgress
+from pipeline.run.result import RunResult
 from pipeline.run.safety import encrypt_outputs
 
 

@@ -9,7 +9,7 @@ import click
 from pipeline.core.filenames import safe
 from pipeline.core.records import Status
 from pipeline.form.registry import Registry
-from pipeline.run.consolidation import RunResult
+from pipeline.run.result import RunResult
 
 PROGRESS_THRESHOLD = 10  # files; fewer finish before a bar would be useful
 LISTED_FILES = 20  # on screen; the workbook's 报送情况 lists every file

@@ -20,6 +20,7 @@ from pipeline.publish import xlsx_style as styles
 from pipeline.publish.xlsx_style import (
     FIXED_CREATED,
     WORKBOOK_OPTIONS,
+    ValueFormats,
     print_setup,
     set_widths,
     write_cell,
@@ -99,6 +100,7 @@ class _Writer:
         self.subtotal = add(styles.TOTAL | {"num_format": "#,##0"})
         self.date = add({"num_format": "yyyy-mm-dd"})
         self.datetime = add({"num_format": "yyyy-mm-dd hh:mm:ss"})
+        self.formats = ValueFormats(self.number, self.date, self.datetime)
         self.error = add({"font_color": "#C00000"})
         self.summary_rows: dict[str, int] = {}  # indicator code -> row of 汇总, for extras
         self.summary_next_col = 0  # first free column of 汇总, for extras
@@ -359,7 +361,7 @@ class _Writer:
 
     def write_value(self, ws, row: int, col: int, value: object, fmt=None) -> None:
         """Write a value of any type as its type (text always as text)."""
-        write_cell(ws, row, col, value, fmt, self.number, self.date, self.datetime)
+        write_cell(ws, row, col, value, fmt, self.formats)
 
 
 def heading(ind: Indicator) -> str:

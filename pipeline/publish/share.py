@@ -25,7 +25,13 @@ from pipeline.form.model import AGGREGATION_LABEL, ORIGIN_UNIT_COLUMN, Form, Ind
 from pipeline.form.registry import Registry
 from pipeline.publish import xlsx_style as styles
 from pipeline.publish.consolidated import heading, subtotal_label, tree_label
-from pipeline.publish.xlsx_style import FIXED_CREATED, WORKBOOK_OPTIONS, print_setup, write_cell
+from pipeline.publish.xlsx_style import (
+    FIXED_CREATED,
+    WORKBOOK_OPTIONS,
+    ValueFormats,
+    print_setup,
+    write_cell,
+)
 
 MASK = "***"
 SMALL = "<3"
@@ -202,4 +208,4 @@ class _ShareWriter:
             ws.set_column(col, col, width)
 
     def _value(self, ws, row: int, col: int, value: object, fmt=None) -> None:
-        write_cell(ws, row, col, value, fmt, date=self.date, datetime=self.date)
+        write_cell(ws, row, col, value, fmt, ValueFormats(date=self.date, datetime=self.date))

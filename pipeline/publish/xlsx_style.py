@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 FIXED_CREATED = dt.datetime(2022, 1, 1)  # pinned so the same definition gives the same file
 # Nothing from an input may become a formula, a link or a number in our outputs.
@@ -47,10 +48,21 @@ def row_height(*texts: tuple[str, int]) -> float | None:
 EXCEL_MAX_TEXT = 32767  # characters per cell
 
 
-def write_cell(ws, row: int, col: int, value: object, fmt=None, number=None, date=None,
-               datetime=None) -> None:  # fmt: skip
+@dataclass(frozen=True)
+class ValueFormats:
+    """The formats a value gets by its type when the caller gives none (xlsxwriter formats)."""
+
+    number: object = None
+    date: object = None
+    datetime: object = None
+
+
+def write_cell(
+    ws, row: int, col: int, value: object, fmt=None, formats: ValueFormats = ValueFormats()
+) -> None:
     """One value as its own type: numbers as numbers, dates as dates, everything else as text
-    (never a formula). `number`, `date`, `datetime` are the formats used when `fmt` is None."""
+    (never a formula). `formats` are used when `fmt` is None."""
+    number, date, datetime = formats.number, formats.date, formats.datetime
     kind = type(value)
     if kind is int or kind is float:  # most cells: checked first
         ws.write_number(row, col, value, fmt or number)

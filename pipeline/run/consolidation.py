@@ -11,19 +11,17 @@ import json
 import os
 import resource
 import time
-from dataclasses import dataclass, field
 from pathlib import Path
 
-from pipeline.combine.consolidate import Consolidation, consolidate
+from pipeline.combine.consolidate import consolidate
 from pipeline.combine.select import accepted
 from pipeline.core.filenames import display_name
-from pipeline.core.records import Status, Submission
+from pipeline.core.records import Submission
 from pipeline.form.model import Form
 from pipeline.form.registry import Registry
 from pipeline.publish.consolidated import RunInfo, consolidated_filename, write_consolidated
 from pipeline.publish.outputs import (
     OutputOptions,
-    Prepared,
     prepare_outputs,
     rollup_order,
     sheet_extras,
@@ -35,31 +33,8 @@ from pipeline.run.feedback import finish_feedback, start_feedback, wait_feedback
 from pipeline.run.manifest import MANIFEST_NAME, write_manifest
 from pipeline.run.pool import Workers
 from pipeline.run.progress import Progress
+from pipeline.run.result import RunResult
 from pipeline.run.safety import encrypt_outputs, guard_outdir
-
-
-@dataclass
-class RunResult:
-    """What a run produced. The submissions keep their figures and problems; their ledger
-    rows are in consolidation.ledgers (each row with its unit, file and row number)."""
-
-    submissions: list[Submission]
-    consolidation: Consolidation
-    workbook: Path
-    manifest: Path
-    missing: list[str]  # registered unit codes without an accepted return
-    feedback: list[Path] = field(default_factory=list)
-    outputs: dict[str, Path] = field(default_factory=dict)  # 上报, 催报, share, report files
-    prepared: Prepared | None = None  # 核对 checks, 催报 list, period comparison
-    feedback_failures: dict[str, str] = field(default_factory=dict)  # file -> reason
-    notices: list[str] = field(default_factory=list)  # warnings for the screen (cache, folder)
-
-    @property
-    def clean(self) -> bool:
-        """True when no file was rejected (exit status 0).
-
-        A superseded file's errors do not count: the unit has sent a newer return."""
-        return not any(s.status is Status.REJECTED for s in self.submissions)
 
 
 def run_consolidation(
@@ -108,16 +83,13 @@ def run_consolidation(
     missing = [u.code for u in registry.units if u.code not in result.units]
     feedback = finish_feedback(submissions, outdir)
     encrypt_outputs([workbook, outputs["rollup"], *feedback], options.password)
-    manifest = write_manifest(
-        outdir / MANIFEST_NAME, form, submissions, workbook, missing, started, outputs, feedback
-    )
+    run = RunResult(submissions, result, workbook, outdir / MANIFEST_NAME, missing, feedback,
+                    outputs, prepared, failures, notices, started)  # fmt: skip
+    write_manifest(run, form)
     clock.append(time.perf_counter())
     if os.environ.get("PIPELINE_TIMINGS"):
         _write_timings(Path(os.environ["PIPELINE_TIMINGS"]), clock, workbook_seconds, submissions)
-    return RunResult(
-        submissions, result, workbook, manifest, missing, feedback, outputs, prepared, failures,
-        notices,
-    )  # fmt: skip
+    return run
 
 
 def _write_timings(

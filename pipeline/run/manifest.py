@@ -3,7 +3,6 @@ differ), its status and reason, and the outputs written. Other programs read it.
 
 from __future__ import annotations
 
-import datetime as dt
 import json
 from pathlib import Path
 
@@ -11,28 +10,21 @@ from pipeline.core.filenames import is_exact, name_bytes_hex
 from pipeline.core.files import atomic_output
 from pipeline.core.records import Submission
 from pipeline.form.model import Form
+from pipeline.run.result import RunResult
 
 MANIFEST_NAME = "manifest.json"
 
 
-def manifest_data(
-    form: Form,
-    submissions: list[Submission],
-    workbook: Path,
-    missing: list[str],
-    started: dt.datetime,
-    outputs: dict[str, Path] | None = None,
-    feedback: list[Path] = (),
-) -> dict:
+def manifest_data(result: RunResult, form: Form) -> dict:
     return {
         "form": {"id": form.id, "version": form.version, "title": form.title},
         "period": form.period.label,
-        "generated_at": started.isoformat(),
-        "files": [_manifest_file(s) for s in submissions],
-        "missing_units": missing,
-        "outputs": {"consolidated": workbook.name, "manifest": MANIFEST_NAME}
-        | {key: path.name for key, path in (outputs or {}).items()}
-        | {"feedback": [f"{p.parent.name}/{p.name}" for p in feedback]},
+        "generated_at": result.started.isoformat(),
+        "files": [_manifest_file(s) for s in result.submissions],
+        "missing_units": result.missing,
+        "outputs": {"consolidated": result.workbook.name, "manifest": MANIFEST_NAME}
+        | {key: path.name for key, path in result.outputs.items()}
+        | {"feedback": [f"{p.parent.name}/{p.name}" for p in result.feedback]},
     }
 
 
@@ -55,17 +47,9 @@ def _manifest_file(sub: Submission) -> dict:
     return entry
 
 
-def write_manifest(
-    path: Path,
-    form: Form,
-    submissions: list[Submission],
-    workbook: Path,
-    missing: list[str],
-    started: dt.datetime,
-    outputs: dict[str, Path] | None = None,
-    feedback: list[Path] = (),
-) -> Path:
-    data = manifest_data(form, submissions, workbook, missing, started, outputs, feedback)
-    with atomic_output(path) as tmp:
+def write_manifest(result: RunResult, form: Form) -> Path:
+    """manifest.json at `result.manifest`."""
+    data = manifest_data(result, form)
+    with atomic_output(result.manifest) as tmp:
         tmp.write_text(json.dumps(data, ensure_ascii=False, indent=2), encoding="utf-8")
-    return path
+    return result.manifest
