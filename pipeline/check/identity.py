@@ -7,13 +7,15 @@ import difflib
 from collections.abc import Iterator
 
 from pipeline.check.values import shown
-from pipeline.core.problems import Problem, make_problem
+from pipeline.core.problems import Problem, ProblemCode, make_problem
 from pipeline.core.records import (
     RawSubmission,
     Submission,
 )
 from pipeline.form.model import Form
 from pipeline.form.registry import Registry
+
+EMITS = (ProblemCode.UNIT_UNKNOWN, ProblemCode.UNIT_MISMATCH, ProblemCode.PERIOD_MISMATCH)
 
 
 def identify(sub: Submission, raw: RawSubmission, form: Form, registry: Registry) -> None:
@@ -24,18 +26,23 @@ def identify(sub: Submission, raw: RawSubmission, form: Form, registry: Registry
     where = place_of(sub, "UNIT_NAME")
     if by_code and by_name and by_code != by_name:
         sub.problems.append(
-            make_problem("UNIT_MISMATCH", code=code, name=name, expected=by_code.name, **where)
+            make_problem(
+                ProblemCode.UNIT_MISMATCH, code=code, name=name, expected=by_code.name, **where
+            )
         )
     elif by_code and name and not by_name:
         sub.problems.append(
             make_problem(
-                "UNIT_UNKNOWN", found=name, hint=f"（编码 {code} 对应“{by_code.name}”）", **where
+                ProblemCode.UNIT_UNKNOWN,
+                found=name,
+                hint=f"（编码 {code} 对应“{by_code.name}”）",
+                **where,
             )
         )
     elif by_name and code and not by_code:
         sub.problems.append(
             make_problem(
-                "UNIT_UNKNOWN",
+                ProblemCode.UNIT_UNKNOWN,
                 found=code,
                 hint=f"（“{name}”的编码应为 {by_name.code}）",
                 **place_of(sub, "UNIT_CODE"),
@@ -46,7 +53,9 @@ def identify(sub: Submission, raw: RawSubmission, form: Form, registry: Registry
             str(name), [u.name for u in registry.units], n=1, cutoff=0.5
         )
         hint = f"（是否为“{close[0]}”？）" if close else ""
-        sub.problems.append(make_problem("UNIT_UNKNOWN", found=name or code, hint=hint, **where))
+        sub.problems.append(
+            make_problem(ProblemCode.UNIT_UNKNOWN, found=name or code, hint=hint, **where)
+        )
     unit = by_code or by_name
     if unit:
         sub.unit_code, sub.unit_name = unit.code, unit.name
@@ -68,7 +77,7 @@ def check_period(sub: Submission, form: Form) -> Iterator[Problem]:
         have = sub.values.get(code)
         if have is not None and have != want:
             yield make_problem(
-                "PERIOD_MISMATCH",
+                ProblemCode.PERIOD_MISMATCH,
                 label=form.indicator(code).label,
                 found=shown(have),
                 expected=shown(want),

@@ -4,8 +4,15 @@ from __future__ import annotations
 
 import datetime as dt
 
-from pipeline.check.values import bound_problems, normalized, required_hint, shown, value_problems
-from pipeline.core.problems import Severity, make_problem
+from pipeline.check.values import EMITS as VALUE_EMITS
+from pipeline.check.values import (
+    bound_problems,
+    normalized,
+    required_hint,
+    shown,
+    value_problems,
+)
+from pipeline.core.problems import ProblemCode, Severity, make_problem
 from pipeline.core.records import (
     RawLedger,
     Submission,
@@ -13,6 +20,9 @@ from pipeline.core.records import (
 from pipeline.form.expr import Skip, evaluate
 from pipeline.form.model import Column, Form, Ledger
 from pipeline.form.registry import Registry
+
+# A ledger cell gets every problem an indicator's cell can, and two of its own.
+EMITS = (ProblemCode.ROW_RULE_FAILED, ProblemCode.DATE_OUT_OF_PERIOD, *VALUE_EMITS)
 
 _NO_REGISTRY = Registry(())  # ledger choices never come from the registry (see normalized)
 
@@ -45,7 +55,7 @@ def read_ledger(
                 letter = raw.columns.get(ledger.column(first).label, "A") if first else "A"
                 sub.problems.append(
                     make_problem(
-                        "ROW_RULE_FAILED",
+                        ProblemCode.ROW_RULE_FAILED,
                         severity=Severity(rule.severity),
                         message=f"台账“{ledger.title}”第 {row_number} 行：{rule.message}",
                         sheet=raw.sheet,
@@ -78,7 +88,10 @@ def _ledger_value(
         if column.required:
             sub.problems.append(
                 make_problem(
-                    "VALUE_REQUIRED", label=label, hint=required_hint(column.type), **where
+                    ProblemCode.VALUE_REQUIRED,
+                    label=label,
+                    hint=required_hint(column.type),
+                    **where,
                 )
             )
         return None
@@ -88,7 +101,7 @@ def _ledger_value(
         if not start <= result.value <= end:
             sub.problems.append(
                 make_problem(
-                    "DATE_OUT_OF_PERIOD",
+                    ProblemCode.DATE_OUT_OF_PERIOD,
                     label=label,
                     value=shown(result.value),
                     start=start,

@@ -5,14 +5,20 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from pipeline.check.identity import place_of
-from pipeline.check.scope import SCOPE_NOTE, SCOPE_SYSTEM, scope_sensitive
-from pipeline.core.problems import Problem, Severity, make_problem
+from pipeline.check.scope import SCOPE_SYSTEM, scope_sensitive
+from pipeline.core.problems import Problem, ProblemCode, Severity, make_problem
 from pipeline.core.records import (
     Submission,
 )
 from pipeline.form.expr import Skip, describe_sides, evaluate
 from pipeline.form.model import Form
 from pipeline.form.registry import Registry
+
+EMITS = (
+    ProblemCode.RULE_FAILED,
+    ProblemCode.RULE_SCOPE_NOTE,
+    ProblemCode.SELF_FILLED_BY_SUBORDINATE,
+)
 
 
 def check_rules(sub: Submission, form: Form) -> Iterator[Problem]:
@@ -36,16 +42,18 @@ def check_rules(sub: Submission, form: Form) -> Iterator[Problem]:
             continue
         anchor = rule.anchor or (rule.expr.names[0] if rule.expr.names else "")
         detail = describe_sides(rule.expr, lookup, ledger_rows) or _name_values(rule, sub)
-        severity, message = Severity(rule.severity), f"[{rule.id}] {rule.message}"
+        where = place_of(sub, anchor) if anchor else {}
+        message = f"[{rule.id}] {rule.message}"
         if system and scope_sensitive(rule, form):
-            severity, message = Severity.WARNING, SCOPE_NOTE + message
-        yield make_problem(
-            "RULE_FAILED",
-            severity=severity,
-            message=message,
-            detail=detail,
-            **(place_of(sub, anchor) if anchor else {}),
-        )
+            yield make_problem(ProblemCode.RULE_SCOPE_NOTE, message=message, detail=detail, **where)
+        else:
+            yield make_problem(
+                ProblemCode.RULE_FAILED,
+                severity=Severity(rule.severity),
+                message=message,
+                detail=detail,
+                **where,
+            )
 
 
 def _name_values(rule, sub: Submission) -> str:
@@ -58,7 +66,7 @@ def check_self_indicators(sub: Submission, form: Form, registry: Registry) -> It
     for ind in form.statistics_indicators:
         if ind.aggregation == "self" and sub.values.get(ind.code) not in (None, 0):
             yield make_problem(
-                "SELF_FILLED_BY_SUBORDINATE",
+                ProblemCode.SELF_FILLED_BY_SUBORDINATE,
                 label=ind.label,
                 root=registry.root.name,
                 **place_of(sub, ind.code),

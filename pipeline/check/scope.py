@@ -3,18 +3,15 @@ some rules only note a difference there. One policy, used by validation, 催报 
 
 from __future__ import annotations
 
-from pipeline.core.problems import Problem
+from pipeline.core.problems import Problem, Tag
 from pipeline.form.model import Form
 
 SCOPE_SYSTEM = "全系统"
 
 
-# Prefix of the warnings a 全系统 return gets instead of errors (see scope_sensitive).
-SCOPE_NOTE = "汇总上报表口径不同，仅作提示："
-
-
 def scope_sensitive(rule, form: Form) -> bool:
-    """A rule a 全系统 return cannot always meet, so a failure there is only a note.
+    """A rule a 全系统 return cannot always meet, so a failure there is only a note
+    (RULE_SCOPE_NOTE, a warning, instead of RULE_FAILED).
 
     A rule comparing a ledger with an indicator that some units may leave blank (a `self`
     figure, the office's own; or an optional one, blank = not applicable) fails on a 上报
@@ -35,4 +32,4 @@ def may_be_blank(form: Form, code: str) -> bool:
 
 
 def is_scope_note(problem: Problem) -> bool:
-    return problem.message.startswith(SCOPE_NOTE)
+    return Tag.SCOPE_NOTE in problem.code.tags

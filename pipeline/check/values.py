@@ -7,7 +7,7 @@ import datetime as dt
 from collections.abc import Iterator
 
 from pipeline.check.normalize import Normalized, to_bool, to_choice, to_date, to_int, to_text
-from pipeline.core.problems import Problem, make_problem
+from pipeline.core.problems import Problem, ProblemCode, make_problem
 from pipeline.core.records import (
     ErrorValue,
     NoCachedValue,
@@ -15,6 +15,21 @@ from pipeline.core.records import (
 )
 from pipeline.form.model import REGISTRY_LISTS, Form, Indicator, choices_for
 from pipeline.form.registry import Registry
+
+EMITS = (
+    ProblemCode.VALUE_REQUIRED,
+    ProblemCode.VALUE_NOT_INTEGER,
+    ProblemCode.VALUE_NOT_DATE,
+    ProblemCode.VALUE_NOT_BOOL,
+    ProblemCode.VALUE_NOT_CHOICE,
+    ProblemCode.CELL_ERROR_VALUE,
+    ProblemCode.FORMULA_NOT_CALCULATED,
+    ProblemCode.VALUE_COERCED,
+    ProblemCode.DATE_COERCED,
+    ProblemCode.CHOICE_COERCED,
+    ProblemCode.VALUE_BELOW_MIN,
+    ProblemCode.VALUE_ABOVE_MAX,
+)
 
 
 def typed_value(
@@ -29,7 +44,10 @@ def typed_value(
         if ind.required:
             problems.append(
                 make_problem(
-                    "VALUE_REQUIRED", label=ind.label, hint=required_hint(ind.type), **where
+                    ProblemCode.VALUE_REQUIRED,
+                    label=ind.label,
+                    hint=required_hint(ind.type),
+                    **where,
                 )
             )
         return None
@@ -51,12 +69,13 @@ def normalized(
     return to_text(value)  # registry lists are checked when the unit is identified
 
 
-NOT_READABLE = {
-    "int": "VALUE_NOT_INTEGER",
-    "date": "VALUE_NOT_DATE",
-    "bool": "VALUE_NOT_BOOL",
-    "choice": "VALUE_NOT_CHOICE",
+NOT_READABLE = {  # type -> the code of a value that cannot be read as it
+    "int": ProblemCode.VALUE_NOT_INTEGER,
+    "date": ProblemCode.VALUE_NOT_DATE,
+    "bool": ProblemCode.VALUE_NOT_BOOL,
+    "choice": ProblemCode.VALUE_NOT_CHOICE,
 }
+COERCED = {"int": ProblemCode.VALUE_COERCED, "date": ProblemCode.DATE_COERCED}  # else a choice
 
 
 def value_problems(
@@ -66,7 +85,11 @@ def value_problems(
         return  # the common case: nothing to say
     text = shown(raw)
     if isinstance(raw, ErrorValue | NoCachedValue):
-        code = "CELL_ERROR_VALUE" if isinstance(raw, ErrorValue) else "FORMULA_NOT_CALCULATED"
+        code = (
+            ProblemCode.CELL_ERROR_VALUE
+            if isinstance(raw, ErrorValue)
+            else ProblemCode.FORMULA_NOT_CALCULATED
+        )
         yield make_problem(code, label=label, value=text, advice=result.advice, **where)
     elif result.advice:
         yield make_problem(
@@ -78,7 +101,7 @@ def value_problems(
             **where,
         )
     elif result.coerced:
-        code = {"date": "DATE_COERCED", "int": "VALUE_COERCED"}.get(kind, "CHOICE_COERCED")
+        code = COERCED.get(kind, ProblemCode.CHOICE_COERCED)
         yield make_problem(
             code, label=label, value=text, result=shown(result.value), how=result.coerced, **where
         )
@@ -96,9 +119,13 @@ def bound_problems(
     if not isinstance(value, int):
         return
     if low is not None and value < low:
-        yield make_problem("VALUE_BELOW_MIN", label=label, bound=low, value=value, **where)
+        yield make_problem(
+            ProblemCode.VALUE_BELOW_MIN, label=label, bound=low, value=value, **where
+        )
     if high is not None and value > high:
-        yield make_problem("VALUE_ABOVE_MAX", label=label, bound=high, value=value, **where)
+        yield make_problem(
+            ProblemCode.VALUE_ABOVE_MAX, label=label, bound=high, value=value, **where
+        )
 
 
 def shown(value: object) -> str:

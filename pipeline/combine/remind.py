@@ -2,9 +2,9 @@
 message. Pure: the 催报 sheet and 催报清单.txt are written by the callers.
 
 A unit is listed when its return is missing, when its counting return was rejected, or when
-it was accepted with rule warnings (请核实) that the unit has not explained. Warnings about how
-a value was read (“12人” read as 12) ask for nothing and do not list a unit, nor do the scope
-notes a 上报 return gets at the next level.
+it was accepted with rule warnings (请核实, tag needs-explanation) that the unit has not
+explained. Warnings about how a value was read (“12人” read as 12) ask for nothing and do not
+list a unit, nor do the scope notes a 上报 return gets at the next level (RULE_SCOPE_NOTE).
 """
 
 from __future__ import annotations
@@ -12,15 +12,13 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from pipeline.check.scope import is_scope_note
 from pipeline.combine.select import counting
-from pipeline.core.problems import Problem, Severity
+from pipeline.core.problems import Problem, Severity, Tag
 from pipeline.core.records import Status, Submission
 from pipeline.form.model import Form
 from pipeline.form.registry import Registry, Unit
 
 MISSING, REJECTED, TO_EXPLAIN = "未报送", "退回修改", "警告需说明"
-NEEDS_EXPLANATION = {"RULE_FAILED", "ROW_RULE_FAILED"}
 SHOWN_PROBLEMS = 5  # problems quoted in one message; the rest are counted
 
 
@@ -56,9 +54,7 @@ def reminders(
             asks = tuple(
                 p
                 for p in sub.problems
-                if p.severity is Severity.WARNING
-                and p.code in NEEDS_EXPLANATION
-                and not is_scope_note(p)
+                if p.severity is Severity.WARNING and Tag.NEEDS_EXPLANATION in p.code.tags
             )
             if asks:
                 found.append(_reminder(form, root, unit, parent_name, TO_EXPLAIN, sub, asks, today))

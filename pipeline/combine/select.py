@@ -5,8 +5,13 @@ from __future__ import annotations
 
 import datetime as dt
 
+from pipeline.core.problems import ProblemCode, make_problem
 from pipeline.core.records import Status, Submission
 from pipeline.form.registry import Registry
+
+# As the reason of a superseded return only: its own problems stay what they were, and a
+# superseded return gets no feedback, so nothing is added to them.
+EMITS = (ProblemCode.FILE_SUPERSEDED,)
 
 
 def settle_duplicates(submissions: list[Submission]) -> None:
@@ -22,7 +27,7 @@ def settle_duplicates(submissions: list[Submission]) -> None:
         for sub in subs:
             if sub is not latest:
                 sub.status = Status.SUPERSEDED
-                sub.reason = f"本单位另有较新的报表“{latest.file}”，本文件不参与汇总"
+                sub.reason = make_problem(ProblemCode.FILE_SUPERSEDED, other=latest.file).message
 
 
 def counting(submissions: list[Submission]) -> dict[str, Submission]:

@@ -322,7 +322,7 @@ class _Writer:
             problem.sheet,
             problem.cell,
             problem.indicator,
-            problem.code,
+            problem.code.name,
             SEVERITY_LABEL[problem.severity],
             problem.message,
             problem.value,

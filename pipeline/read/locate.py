@@ -13,10 +13,12 @@ ledgers by header row is the normal way to read it, and says nothing.
 from __future__ import annotations
 
 from pipeline.core.cells import a1, column_letters, column_number
-from pipeline.core.problems import make_problem
+from pipeline.core.problems import ProblemCode, make_problem
 from pipeline.core.records import RawLedger, RawSubmission, RawValue
 from pipeline.form.model import Form, Ledger
 from pipeline.read.types import WorkbookData
+
+EMITS = (ProblemCode.NAMES_LOST, ProblemCode.TABLES_LOST)
 
 Area = tuple[str, int, int, int, int]  # sheet, first row, first column, last row, last column
 
@@ -34,14 +36,14 @@ def extract(data: WorkbookData, form: Form, raw: RawSubmission) -> None:
     if data.complete and _names_lost(data, form):
         raw.values.update(_values_by_layout(data, form))
         if "FORM_ID" in raw.values:
-            raw.problems.append(make_problem("NAMES_LOST"))
+            raw.problems.append(make_problem(ProblemCode.NAMES_LOST))
     found = _ledgers_by_header(data, form)
     for ledger in form.ledgers:
         where = data.tables.get(ledger.id) or found.get(ledger.id)
         if where is not None:
             raw.ledgers[ledger.id] = _ledger(data, ledger.id, where)
     if found and data.holds_tables and "FORM_ID" in raw.values:  # else: not our form at all
-        raw.problems.append(make_problem("TABLES_LOST"))
+        raw.problems.append(make_problem(ProblemCode.TABLES_LOST))
 
 
 def _names_lost(data: WorkbookData, form: Form) -> bool:

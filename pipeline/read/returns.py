@@ -8,15 +8,18 @@ from pathlib import Path
 from typing import BinaryIO
 
 from pipeline.core.filenames import display_name
-from pipeline.core.problems import make_problem
+from pipeline.core.problems import ProblemCode, make_problem
 from pipeline.core.records import RawSubmission
 from pipeline.form.model import Form
 from pipeline.read.decrypt import WrongPassword, decrypt_workbook
+from pipeline.read.locate import EMITS as LOCATE_EMITS
 from pipeline.read.locate import extract
 from pipeline.read.sniff import sniff, sniff_bytes
 from pipeline.read.types import ReadError
 from pipeline.read.xls import read_xls
 from pipeline.read.xlsx import read_xlsx
+
+EMITS = (ProblemCode.FILE_UNREADABLE, ProblemCode.FILE_WRONG_FORMAT, *LOCATE_EMITS)
 
 
 def read_return(
@@ -33,11 +36,11 @@ def read_return(
         try:
             source = decrypt_workbook(path, password)
         except WrongPassword:
-            raw.problems.append(make_problem("FILE_UNREADABLE", reason=WRONG_PASSWORD))
+            raw.problems.append(make_problem(ProblemCode.FILE_UNREADABLE, reason=WRONG_PASSWORD))
             return raw
         kind = sniff_bytes(source)
     if not kind.format:
-        raw.problems.append(make_problem("FILE_WRONG_FORMAT", reason=kind.reason))
+        raw.problems.append(make_problem(ProblemCode.FILE_WRONG_FORMAT, reason=kind.reason))
         return raw
     names = {i.code for i in form.indicators} | {"FORM_ID", "FORM_VERSION"}
     tables = {ledger.id for ledger in form.ledgers}
@@ -47,7 +50,7 @@ def read_return(
         else:
             data = read_xls(source)
     except ReadError as exc:
-        raw.problems.append(make_problem("FILE_UNREADABLE", reason=str(exc)))
+        raw.problems.append(make_problem(ProblemCode.FILE_UNREADABLE, reason=str(exc)))
         return raw
     extract(data, form, raw)
     return raw

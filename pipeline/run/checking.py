@@ -7,7 +7,7 @@ import json
 from pathlib import Path
 
 from pipeline.combine.select import settle_duplicates
-from pipeline.core.problems import make_problem
+from pipeline.core.problems import ProblemCode, make_problem
 from pipeline.core.records import Status, Submission
 from pipeline.form.model import Form
 from pipeline.form.registry import Registry
@@ -21,6 +21,9 @@ from pipeline.run.cache_key import KeyUnavailable, cache_key
 from pipeline.run.feedback import start_feedback, wait_feedback
 from pipeline.run.pool import Workers, failed, unchanged
 from pipeline.run.progress import NoProgress, Progress
+
+# Entries never read: skipped, refused by their size, exact copies of another entry.
+EMITS = (ProblemCode.FILE_IGNORED, ProblemCode.FILE_WRONG_FORMAT, ProblemCode.FILE_DUPLICATE)
 
 
 def read_inbox(
@@ -136,15 +139,15 @@ STILL_WRITING = "文件在读取期间发生了变化（可能仍在复制或保
 def _skipped(entry: Entry) -> Submission:
     sub = Submission(file=entry.name, sha256="", mtime=entry.mtime, reason=entry.reason,
                      source=str(entry.path))  # fmt: skip
-    code = "FILE_WRONG_FORMAT" if entry.rejected else "FILE_IGNORED"
+    code = ProblemCode.FILE_WRONG_FORMAT if entry.rejected else ProblemCode.FILE_IGNORED
     sub.problems.append(make_problem(code, reason=entry.reason, file=entry.name))
     sub.status = Status.REJECTED if entry.rejected else Status.IGNORED
     return sub
 
 
 def _duplicate(entry: Entry, sha256: str, first: str) -> Submission:
-    reason = f"与文件“{first}”内容完全相同，只计一次"
-    sub = Submission(file=entry.name, sha256=sha256, mtime=entry.mtime, reason=reason,
+    problem = make_problem(ProblemCode.FILE_DUPLICATE, other=first, file=entry.name)
+    sub = Submission(file=entry.name, sha256=sha256, mtime=entry.mtime, reason=problem.message,
                      status=Status.IGNORED, source=str(entry.path))  # fmt: skip
-    sub.problems.append(make_problem("FILE_DUPLICATE", other=first, file=entry.name))
+    sub.problems.append(problem)
     return sub

@@ -12,11 +12,11 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from pipeline.core.problems import Problem, Severity
+from pipeline.core.problems import Problem, ProblemCode, Severity
 from pipeline.core.records import Status, Submission
 
 SCHEMA = 1
-_PROBLEM_FIELDS = ("code", "message", "file", "unit", "sheet", "cell", "indicator", "value")
+_PROBLEM_FIELDS = ("message", "file", "unit", "sheet", "cell", "indicator", "value")
 
 
 class CodecError(ValueError):
@@ -61,7 +61,8 @@ def _value(value: object) -> object:
 
 
 def _problem(p: Problem) -> dict[str, str]:
-    return {"severity": p.severity.value} | {name: getattr(p, name) for name in _PROBLEM_FIELDS}
+    fields = {name: getattr(p, name) for name in _PROBLEM_FIELDS}
+    return {"code": p.code.name, "severity": p.severity.value} | fields
 
 
 # Decode
@@ -125,7 +126,8 @@ def _row(row: object) -> dict[str, object]:
 def _decoded_problem(data: object) -> Problem:
     record = _mapping(data)
     fields = {name: _text(record[name]) for name in _PROBLEM_FIELDS}
-    return Problem(severity=Severity(record["severity"]), **fields)
+    code = ProblemCode[_text(record["code"])]  # KeyError: a code this program does not have
+    return Problem(code=code, severity=Severity(record["severity"]), **fields)
 
 
 def _pair(value: object) -> tuple[str, str]:

@@ -23,7 +23,7 @@ from pebble import ProcessExpired, ProcessPool
 from pipeline.check.validate import validate
 from pipeline.core import limits
 from pipeline.core.filenames import display_name
-from pipeline.core.problems import make_problem
+from pipeline.core.problems import ProblemCode, make_problem
 from pipeline.core.records import Submission
 from pipeline.form.model import Form
 from pipeline.form.registry import Registry
@@ -32,6 +32,8 @@ from pipeline.publish.outputs import RollupOrder
 from pipeline.publish.rollup_return import fill_rollup
 from pipeline.read.inbox import Entry
 from pipeline.read.returns import read_return
+
+EMITS = (ProblemCode.FILE_UNREADABLE,)  # a worker timed out or died on the file
 
 TASKS_PER_WORKER = 200
 # Pinned, not the platform default (Python 3.14 moves Linux from fork to forkserver): a forked
@@ -106,7 +108,7 @@ def failed(
     name: str, sha256: str, mtime: float, reason: str, transient: bool = False
 ) -> Submission:
     sub = Submission(file=name, sha256=sha256, mtime=mtime, transient=transient)
-    sub.problems.append(make_problem("FILE_UNREADABLE", reason=reason, file=name))
+    sub.problems.append(make_problem(ProblemCode.FILE_UNREADABLE, reason=reason, file=name))
     sub.settle_status()
     return sub
 

@@ -10,6 +10,7 @@ from hypothesis import strategies as st
 
 from pipeline.check.normalize import to_bool, to_date, to_int, to_text
 from pipeline.check.validate import validate
+from pipeline.core.problems import ProblemCode
 from pipeline.core.records import RawValue, Status
 from tests.support.builders import raw_from_sample
 
@@ -87,5 +88,5 @@ def test_one_bad_cell_gives_one_problem_at_that_cell(
     )
     sub = validate(raw, form, registry)
     assert [(p.indicator, p.cell, p.code) for p in sub.problems] == [
-        (target.code, raw.values[target.code].cell, "VALUE_NOT_INTEGER")
+        (target.code, raw.values[target.code].cell, ProblemCode.VALUE_NOT_INTEGER)
     ]

@@ -9,7 +9,7 @@ import itertools
 import pytest
 
 from pipeline.check.validate import validate
-from pipeline.core.problems import Severity
+from pipeline.core.problems import ProblemCode, Severity
 from pipeline.core.records import RawValue, Status
 from pipeline.form.expr import Skip, evaluate
 from pipeline.form.load import load_form
@@ -49,13 +49,13 @@ def test_not_our_template_is_one_problem(form, registry, sample) -> None:
     raw = raw_from_sample(form, sample(PLANT))
     del raw.values["FORM_ID"]
     sub = validate(raw, form, registry)
-    assert [p.code for p in sub.problems] == ["FORM_NOT_TEMPLATE"]
+    assert [p.code for p in sub.problems] == [ProblemCode.FORM_NOT_TEMPLATE]
     assert sub.status is Status.REJECTED
 
 
 def test_old_version_names_the_expected_version(form, registry, sample) -> None:
     sub = check(form, registry, sample(PLANT), FORM_VERSION="0.9")
-    assert [p.code for p in sub.problems] == ["FORM_WRONG_VERSION"]
+    assert [p.code for p in sub.problems] == [ProblemCode.FORM_WRONG_VERSION]
     assert form.version in sub.problems[0].message
 
 
@@ -64,8 +64,8 @@ def test_missing_names_and_ledgers_are_problems_not_crashes(form, registry, samp
     del raw.values["EDU_CG_STUDY"]
     del raw.ledgers["DISC_CASES"]
     sub = validate(raw, form, registry)
-    assert ("EDU_CG_STUDY", "NAME_MISSING") in codes(sub)
-    assert "LEDGER_MISSING" in [p.code for p in sub.problems]
+    assert ("EDU_CG_STUDY", ProblemCode.NAME_MISSING) in codes(sub)
+    assert ProblemCode.LEDGER_MISSING in [p.code for p in sub.problems]
     assert sub.status is Status.REJECTED
 
 
@@ -75,8 +75,8 @@ def test_missing_names_and_ledgers_are_problems_not_crashes(form, registry, samp
 def test_mask_and_chinese_numeral_are_errors_at_their_cells(form, registry, sample) -> None:
     sub = check(form, registry, sample(PLANT), EDU_CG_STUDY="*", EDU_FIRST_TOPIC="三")
     found = {(p.indicator, p.code, p.severity) for p in sub.problems}
-    assert ("EDU_CG_STUDY", "VALUE_NOT_INTEGER", Severity.ERROR) in found
-    assert ("EDU_FIRST_TOPIC", "VALUE_NOT_INTEGER", Severity.ERROR) in found
+    assert ("EDU_CG_STUDY", ProblemCode.VALUE_NOT_INTEGER, Severity.ERROR) in found
+    assert ("EDU_FIRST_TOPIC", ProblemCode.VALUE_NOT_INTEGER, Severity.ERROR) in found
     problem = next(p for p in sub.problems if p.indicator == "EDU_FIRST_TOPIC")
     assert "3" in problem.message and problem.value == "三" and problem.cell
     assert sub.status is Status.REJECTED
@@ -86,15 +86,15 @@ def test_numbers_with_units_are_read_with_a_warning(form, registry, sample) -> N
     s = sample(PLANT)
     talks = s.values["ORG_HEART_TALK"]
     sub = check(form, registry, s, ORG_HEART_TALK=f"{talks}人次")
-    assert codes(sub) == [("ORG_HEART_TALK", "VALUE_COERCED")]
+    assert codes(sub) == [("ORG_HEART_TALK", ProblemCode.VALUE_COERCED)]
     assert sub.values["ORG_HEART_TALK"] == talks
     assert sub.status is Status.ACCEPTED_WITH_WARNINGS
 
 
 def test_required_blank_and_negative_values(form, registry, sample) -> None:
     sub = check(form, registry, sample(PLANT), ORG_REQUEST_REPORT=None, LDR_INTEGRITY_EDU=-1)
-    assert ("ORG_REQUEST_REPORT", "VALUE_REQUIRED") in codes(sub)
-    assert ("LDR_INTEGRITY_EDU", "VALUE_BELOW_MIN") in codes(sub)
+    assert ("ORG_REQUEST_REPORT", ProblemCode.VALUE_REQUIRED) in codes(sub)
+    assert ("LDR_INTEGRITY_EDU", ProblemCode.VALUE_BELOW_MIN) in codes(sub)
 
 
 def test_derived_totals_are_recomputed_not_read(form, registry, sample) -> None:
@@ -108,7 +108,7 @@ def test_derived_totals_are_recomputed_not_read(form, registry, sample) -> None:
 def test_self_indicator_from_a_subordinate_is_a_warning(form, registry, sample) -> None:
     self_code = next(i.code for i in form.statistics_indicators if i.aggregation == "self")
     sub = check(form, registry, sample(PLANT), **{self_code: 3})
-    assert (self_code, "SELF_FILLED_BY_SUBORDINATE") in codes(sub)
+    assert (self_code, ProblemCode.SELF_FILLED_BY_SUBORDINATE) in codes(sub)
 
 
 # Identification
@@ -116,21 +116,21 @@ def test_self_indicator_from_a_subordinate_is_a_warning(form, registry, sample) 
 
 def test_misspelt_unit_name_gets_a_suggestion(form, registry, sample) -> None:
     sub = check(form, registry, sample(PLANT), UNIT_CODE=None, UNIT_NAME="临江市供水集团城东水場")
-    problem = next(p for p in sub.problems if p.code == "UNIT_UNKNOWN")
+    problem = next(p for p in sub.problems if p.code is ProblemCode.UNIT_UNKNOWN)
     assert "临江市供水集团城东水厂" in problem.message
 
 
 def test_code_and_name_of_different_units(form, registry, sample) -> None:
     sub = check(form, registry, sample(PLANT), UNIT_NAME="临江市水文站")
-    assert ("UNIT_NAME", "UNIT_MISMATCH") in codes(sub)
+    assert ("UNIT_NAME", ProblemCode.UNIT_MISMATCH) in codes(sub)
 
 
 def test_period_of_another_round_is_an_error(form, registry, sample) -> None:
     sub = check(
         form, registry, sample(PLANT), PERIOD="2021年全年", PERIOD_END=dt.date(2021, 12, 31)
     )
-    assert ("PERIOD", "PERIOD_MISMATCH") in codes(sub)
-    assert ("PERIOD_END", "PERIOD_MISMATCH") in codes(sub)
+    assert ("PERIOD", ProblemCode.PERIOD_MISMATCH) in codes(sub)
+    assert ("PERIOD_END", ProblemCode.PERIOD_MISMATCH) in codes(sub)
 
 
 # Ledgers
@@ -149,7 +149,7 @@ def test_ledger_date_outside_the_period(form, registry, sample) -> None:
     ledger, column = first_dated_ledger(form, s)
     s.ledgers[ledger.id][0][column.key] = form.period.end + dt.timedelta(days=1)
     sub = validate(raw_from_sample(form, s), form, registry)
-    problem = next(p for p in sub.problems if p.code == "DATE_OUT_OF_PERIOD")
+    problem = next(p for p in sub.problems if p.code is ProblemCode.DATE_OUT_OF_PERIOD)
     assert problem.sheet == ledger.sheet and problem.cell.endswith("4")
 
 
@@ -163,7 +163,7 @@ def test_ledger_choice_outside_the_list(form, registry, sample) -> None:
     column = next(c for c in ledger.columns if c.type == "choice" and not c.multi)
     s.ledgers[ledger.id][0][column.key] = "随便写的"
     sub = validate(raw_from_sample(form, s), form, registry)
-    assert "VALUE_NOT_CHOICE" in [p.code for p in sub.problems]
+    assert ProblemCode.VALUE_NOT_CHOICE in [p.code for p in sub.problems]
 
 
 # Every rule of the definition fires, and does not fire
@@ -241,7 +241,7 @@ def test_row_rule_fires_and_does_not_fire(form, registry, sample, ledger_id, rul
                 fired = [
                     p
                     for p in sub.problems
-                    if p.code == "ROW_RULE_FAILED"
+                    if p.code is ProblemCode.ROW_RULE_FAILED
                     and p.cell.endswith("4")
                     and rule.message in p.message
                 ]

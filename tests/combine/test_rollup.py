@@ -12,9 +12,10 @@ from pathlib import Path
 import openpyxl
 import pytest
 
-from pipeline.check.scope import SCOPE_NOTE
+from pipeline.check.scope import is_scope_note
 from pipeline.combine.levels import cut_totals, level_cut
 from pipeline.combine.rollup import rollup_filename, rollup_values
+from pipeline.core.problems import ProblemCode, Severity
 from pipeline.core.records import Status
 from pipeline.demo.fill import fill_return
 from pipeline.demo.sample import sample_return
@@ -139,14 +140,14 @@ def test_rollup_return_is_the_standard_template_with_the_system_scope(form, leve
 
 
 def test_scope_notes_replace_errors_only_for_system_returns(levels) -> None:
-    notes = [
-        p
-        for s in levels["city"].submissions
-        for p in s.problems
-        if p.message.startswith(SCOPE_NOTE)
-    ]
-    assert all(p.severity == "warning" for p in notes)
+    notes = [p for s in levels["city"].submissions for p in s.problems if is_scope_note(p)]
+    assert notes, "the counties' 上报 returns carry scope notes at the city"
+    assert {p.code for p in notes} == {ProblemCode.RULE_SCOPE_NOTE}
+    assert all(p.severity is Severity.WARNING for p in notes)
     assert all(p.unit in COUNTIES for p in notes)
+    assert all(p.message.startswith("汇总上报表口径不同，仅作提示：[") for p in notes)
+    for county in levels["counties"].values():  # a unit's own return gets none
+        assert not [p for s in county.submissions for p in s.problems if is_scope_note(p)]
 
 
 def test_level_cut_covers_every_unit_once_and_adds_up(form, levels) -> None:
@@ -215,4 +216,8 @@ def test_checking_a_system_return_alone_gives_the_same_verdict(form, levels) -> 
         s.file: (s.status, [(p.severity, p.message) for p in s.problems]) for s in city.submissions
     }
     assert alone == together
-    assert any(note for _, problems in alone.values() for _, note in problems if SCOPE_NOTE in note)
+    assert any(
+        note.startswith("汇总上报表口径不同，仅作提示：")
+        for _, problems in alone.values()
+        for _, note in problems
+    )

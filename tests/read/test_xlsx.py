@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 
+from pipeline.core.problems import ProblemCode
 from pipeline.core.records import ErrorValue, NoCachedValue
 from pipeline.read import xlsx_layout
 from pipeline.read.xlsx import read_xlsx
@@ -160,7 +161,7 @@ def test_lost_names_fall_back_to_the_template_layout(form, registry, template, t
     book.save(tmp_path / "pasted.xlsx")
     a = validate(read_return(original, form, "", 0), form, registry)
     b = validate(read_return(tmp_path / "pasted.xlsx", form, "", 0), form, registry)
-    assert [p.code for p in b.problems] == ["NAMES_LOST", "TABLES_LOST"]
+    assert [p.code for p in b.problems] == [ProblemCode.NAMES_LOST, ProblemCode.TABLES_LOST]
     assert a.values == b.values
 
     def strip(sub):

@@ -11,7 +11,7 @@ from pipeline.combine.compare import PreviousPeriod, compare
 from pipeline.combine.consolidate import consolidate
 from pipeline.combine.reconcile import reconcile
 from pipeline.combine.remind import MISSING, REJECTED, TO_EXPLAIN, reminders
-from pipeline.core.problems import Severity, make_problem
+from pipeline.core.problems import ProblemCode, Severity, make_problem
 from pipeline.core.records import Status, Submission
 from pipeline.form.model import Period
 from pipeline.report.draft import build_report
@@ -120,22 +120,31 @@ def test_comparison_flags_changes_over_the_threshold(form, registry) -> None:
 def test_reminders_skip_read_warnings_but_ask_about_rule_warnings(form, registry) -> None:
     coerced = sub("LJ100", {}, Status.ACCEPTED_WITH_WARNINGS)
     coerced.problems.append(
-        make_problem("VALUE_COERCED", label="a", value="3人", result=3, how="去掉单位")
+        make_problem(ProblemCode.VALUE_COERCED, label="a", value="3人", result=3, how="去掉单位")
     )
     ruled = sub("LJ200", {}, Status.ACCEPTED_WITH_WARNINGS)
     ruled.problems.append(
-        make_problem("RULE_FAILED", severity=Severity.WARNING, message="[V27a] 核实", detail="d")
+        make_problem(
+            ProblemCode.RULE_FAILED, severity=Severity.WARNING, message="[V27a] 核实", detail="d"
+        )
     )
     rejected = sub("LJ301", {}, Status.REJECTED)
     rejected.problems.append(
-        make_problem("VALUE_REQUIRED", label="谈心谈话", hint="请填写", sheet="一", cell="E9")
+        make_problem(
+            ProblemCode.VALUE_REQUIRED, label="谈心谈话", hint="请填写", sheet="一", cell="E9"
+        )
     )
-    subs = [sub("LJ000", {}), coerced, ruled, rejected] + [
+    noted = sub("LJ102", {}, Status.ACCEPTED_WITH_WARNINGS)  # a 全系统 return's scope note
+    noted.problems.append(
+        make_problem(ProblemCode.RULE_SCOPE_NOTE, message="[V25e] 核实", detail="d")
+    )
+    subs = [sub("LJ000", {}), coerced, ruled, rejected, noted] + [
         sub(u.code, {}) for u in registry.units[5:]
     ]
     found = {r.unit.code: r for r in reminders(form, registry, subs, dt.date(2022, 7, 20))}
     assert found["LJ200"].situation == TO_EXPLAIN and found["LJ301"].situation == REJECTED
     assert found["LJ101"].situation == MISSING and "LJ100" not in found and "LJ000" not in found
+    assert "LJ102" not in found  # a scope note asks for nothing
     assert "“一”表 E9" in found["LJ301"].message and "7月20日" in found["LJ101"].message
 
 

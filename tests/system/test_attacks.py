@@ -24,6 +24,7 @@ import msoffcrypto
 import openpyxl
 import pytest
 
+from pipeline.core.problems import ProblemCode
 from pipeline.demo.inbox import make_demo_inbox
 from pipeline.publish.consolidated import consolidated_filename
 from pipeline.publish.encrypt import PASSWORD_ENV
@@ -261,9 +262,9 @@ def test_the_level_above_reads_a_locked_rollup_return_with_the_password(locked, 
     without = read_return(path, form, "", 0.0)
     wrong = read_return(path, form, "", 0.0, "wrong")
     assert with_password.values["UNIT_CODE"].value == "LJ000" and not with_password.problems
-    assert [p.code for p in without.problems] == ["FILE_WRONG_FORMAT"]
+    assert [p.code for p in without.problems] == [ProblemCode.FILE_WRONG_FORMAT]
     assert "加密" in without.problems[0].message
-    assert [p.code for p in wrong.problems] == ["FILE_UNREADABLE"]
+    assert [p.code for p in wrong.problems] == [ProblemCode.FILE_UNREADABLE]
     assert "密码无法打开" in wrong.problems[0].message
 
 

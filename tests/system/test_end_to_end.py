@@ -14,6 +14,7 @@ import pytest
 from click.testing import CliRunner
 
 from pipeline.cli import cli
+from pipeline.core.problems import ProblemCode
 from pipeline.publish.consolidated import consolidated_filename
 from tests.support.paths import FORM_PATH, UNITS_PATH
 from tests.support.programs import needs_libreoffice, soffice_convert
@@ -154,7 +155,9 @@ def test_status_sheet_names_both_files_of_a_resubmitting_unit(output) -> None:
 
 def test_problems_sheet_locates_the_mask(output) -> None:
     rows = list(output["审核问题"].iter_rows(min_row=2, values_only=True))
-    mask = [r for r in rows if r[5] == "EDU_CG_STUDY" and r[6] == "VALUE_NOT_INTEGER"]
+    mask = [
+        r for r in rows if r[5] == "EDU_CG_STUDY" and r[6] == ProblemCode.VALUE_NOT_INTEGER.name
+    ]
     assert mask and mask[0][3] and mask[0][4] and mask[0][9] == "**"
 
 

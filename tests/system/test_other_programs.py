@@ -23,6 +23,7 @@ from pathlib import Path
 import pytest
 
 from pipeline.check.validate import validate
+from pipeline.core.problems import ProblemCode, make_problem
 from pipeline.core.records import RawSubmission, Status
 from pipeline.demo.fill import fill_return
 from pipeline.demo.inbox import make_demo_inbox
@@ -49,10 +50,11 @@ pytestmark = pytest.mark.slow  # runs the real pipeline over a whole inbox
 # variant -> the warnings its return carries (the original carries none)
 EXPECTED_WARNINGS = {
     "original": [],
-    "tables-stripped": ["TABLES_LOST"],
-    "names-stripped": ["NAMES_LOST"],
-    "both-stripped": ["NAMES_LOST", "TABLES_LOST"],  # values pasted into a fresh workbook
-    "gnumeric-xlsx": ["TABLES_LOST"],  # Gnumeric keeps the names, drops the tables
+    "tables-stripped": [ProblemCode.TABLES_LOST],
+    "names-stripped": [ProblemCode.NAMES_LOST],
+    # values pasted into a fresh workbook
+    "both-stripped": [ProblemCode.NAMES_LOST, ProblemCode.TABLES_LOST],
+    "gnumeric-xlsx": [ProblemCode.TABLES_LOST],  # Gnumeric keeps the names, drops the tables
     "gnumeric-xls": [],  # .xls cannot hold tables: an accepted format, nothing lost
     "libreoffice-xlsx": [],
     "libreoffice-xls": [],
@@ -159,9 +161,7 @@ def test_every_save_gives_the_originals_verdict_and_values(
 
 
 def test_tables_lost_warning_is_one_sentence_for_the_unit() -> None:
-    from pipeline.core.problems import make_problem
-
-    problem = make_problem("TABLES_LOST")
+    problem = make_problem(ProblemCode.TABLES_LOST)
     assert problem.severity == "warning"
     assert "台账" in problem.message and "表头" in problem.message and "\n" not in problem.message
 
@@ -209,7 +209,7 @@ def test_rows_typed_past_the_table_end_are_read_when_the_table_is_dropped(
     b = read_return(stripped, form, "", 0)
     assert len(a.ledgers[ledger_id].rows) == TEMPLATE_LEDGER_ROWS + 5
     assert a.ledgers == b.ledgers
-    assert [p.code for p in b.problems] == ["TABLES_LOST"]
+    assert [p.code for p in b.problems] == [ProblemCode.TABLES_LOST]
 
 
 # The header fallback, on plain data
@@ -253,7 +253,7 @@ def test_header_fallback_reads_as_the_table_would(form) -> None:
     assert [r for r, _ in a.ledgers["TALKS"].rows] == [4, 6, last - 1, last, last + 1, last + 2]
     assert a.ledgers["TALKS"] == b.ledgers["TALKS"]
     assert [p.code for p in a.problems] == []
-    assert [p.code for p in b.problems] == ["TABLES_LOST"]
+    assert [p.code for p in b.problems] == [ProblemCode.TABLES_LOST]
 
 
 def test_header_fallback_prefers_each_ledgers_own_sheet(form) -> None:
@@ -277,7 +277,7 @@ def test_header_fallback_prefers_each_ledgers_own_sheet(form) -> None:
         ]
         assert [v[twin.columns[0].label] for _, v in raw.ledgers["TALKS_TWIN"].rows] == ["twin"]
         assert raw.ledgers["TALKS_TWIN"].sheet == twin.sheet
-        assert [p.code for p in raw.problems] == ["TABLES_LOST"]
+        assert [p.code for p in raw.problems] == [ProblemCode.TABLES_LOST]
 
 
 def test_an_xls_finds_ledgers_by_header_without_a_warning(form) -> None:
@@ -333,8 +333,11 @@ def test_demo_returns_saved_by_other_programs_consolidate_to_the_same_totals(
         verdicts, lost = {}, set()
         for sub in result.submissions:
             codes = [p.code for p in sub.problems]
-            verdicts[Path(sub.file).stem] = (sub.status, [c for c in codes if c != "TABLES_LOST"])
-            if "TABLES_LOST" in codes:
+            verdicts[Path(sub.file).stem] = (
+                sub.status,
+                [c for c in codes if c is not ProblemCode.TABLES_LOST],
+            )
+            if ProblemCode.TABLES_LOST in codes:
                 lost.add(Path(sub.file).stem)
         c = result.consolidation
         ledgers = {k: plain(frame.drop(columns=["来源文件"])) for k, frame in c.ledgers.items()}

@@ -6,7 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from pipeline.core.filenames import GBK_MARK, output_file_name
-from pipeline.core.problems import SEVERITY_LABEL, Problem, Severity
+from pipeline.core.problems import SEVERITY_LABEL, Problem, Severity, Tag
 from pipeline.core.records import Submission
 
 FEEDBACK_FOLDER = "反馈"
@@ -23,9 +23,6 @@ HEADERS = ["序号", "严重程度", "工作表", "单元格", "指标", "问题
 
 
 WIDTHS = [6, 9, 22, 8, 26, 80, 18]
-
-
-FILE_LEVEL = {"FILE_UNREADABLE", "FILE_WRONG_FORMAT", "FORM_NOT_TEMPLATE", "FORM_WRONG_ID"}
 
 
 NOTE = "红色单元格为错误（必须修改），黄色为警告（请核实）。改正后请整份重新报送。"
@@ -62,7 +59,7 @@ def staged_path(outdir: Path, sha256: str) -> Path:
 def wants_feedback(sub: Submission) -> bool:
     """Returns with problems get feedback; files that are not spreadsheets at all do not
     (there is nobody to send those back to)."""
-    return bool(sub.problems) and not any(p.code == "FILE_WRONG_FORMAT" for p in sub.problems)
+    return bool(sub.problems) and not any(Tag.NO_FEEDBACK in p.code.tags for p in sub.problems)
 
 
 def worst_severity(found: list[Problem]) -> Severity:

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from pipeline.core.problems import Tag
 from pipeline.core.records import Submission
 from pipeline.form.model import Form
-from pipeline.publish.feedback.content import FILE_LEVEL
 from pipeline.publish.feedback.openpyxl_copy import write_feedback_copy
 from pipeline.publish.feedback.xml_edit import write_feedback_xml
 from pipeline.read.sniff import sniff
@@ -15,9 +15,9 @@ from pipeline.read.sniff import sniff
 
 def write_feedback(sub: Submission, source: Path, path: Path, form: Form) -> Path:
     """Mark the unit's own workbook (a copy) when it is an .xlsx we could read; otherwise a
-    workbook holding only the list of problems."""
+    workbook holding only the list of problems (a file not read as the template: tag no-copy)."""
     copy = sniff(str(source)).format == "xlsx" and not any(
-        p.code in FILE_LEVEL for p in sub.problems
+        Tag.NO_COPY in p.code.tags for p in sub.problems
     )
     if copy and write_feedback_xml(sub, source, path, form):
         return path  # a plain file, marked at the XML level
