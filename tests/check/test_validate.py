@@ -5,6 +5,7 @@ from __future__ import annotations
 import copy
 import datetime as dt
 import itertools
+from dataclasses import replace
 
 import pytest
 
@@ -57,6 +58,27 @@ def test_old_version_names_the_expected_version(form, registry, sample) -> None:
     sub = check(form, registry, sample(PLANT), FORM_VERSION="0.9")
     assert [p.code for p in sub.problems] == [ProblemCode.FORM_WRONG_VERSION]
     assert form.version in sub.problems[0].message
+
+
+def test_another_forms_template_is_one_problem_at_its_id(form, registry, sample) -> None:
+    sub = check(form, registry, sample(PLANT), FORM_ID="OTHER_FORM")
+    assert [(p.sheet, p.cell, p.code) for p in sub.problems] == [
+        ("封面", "B1", ProblemCode.FORM_WRONG_ID)
+    ]
+    assert "OTHER_FORM" in sub.problems[0].message and form.id in sub.problems[0].message
+    assert sub.status is Status.REJECTED
+
+
+def test_a_renamed_ledger_column_is_a_problem_on_its_sheet(form, registry, sample) -> None:
+    raw = raw_from_sample(form, sample(BUREAU))
+    ledger = raw.ledgers["MEETINGS"]
+    columns = {("议题" if label == "会议主题" else label): c for label, c in ledger.columns.items()}
+    raw.ledgers["MEETINGS"] = replace(ledger, columns=columns)
+    sub = validate(raw, form, registry)
+    assert [(p.sheet, p.code) for p in sub.problems] == [
+        ("会议台账", ProblemCode.LEDGER_COLUMN_MISSING)
+    ]
+    assert "会议主题" in sub.problems[0].message
 
 
 def test_missing_names_and_ledgers_are_problems_not_crashes(form, registry, sample) -> None:

@@ -1,0 +1,50 @@
+"""Every inbox entry becomes a Submission: what is not a return is skipped with a reason, an
+exact copy counts once, and of one unit's returns the latest counts."""
+
+from __future__ import annotations
+
+import datetime as dt
+import shutil
+
+from pipeline.core.problems import ProblemCode, make_problem
+from pipeline.core.records import Status
+from pipeline.read.inbox import discover
+from pipeline.run.checking import check_files
+
+
+def test_skipped_copied_and_superseded_entries(
+    form, registry, sample, write_return, tmp_path
+) -> None:
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    new, old = sample("LJ101", 1), sample("LJ101", 2)
+    new.values["SUBMIT_DATE"] = dt.date(2022, 7, 10)
+    old.values["SUBMIT_DATE"] = dt.date(2022, 7, 1)
+    write_return(inbox, "LJ101.xlsx", new)
+    write_return(inbox, "LJ101_旧.xlsx", old)
+    shutil.copy(inbox / "LJ101.xlsx", inbox / "LJ101_副本.xlsx")
+    (inbox / "~$LJ101.xlsx").write_bytes(b"\0" * 165)  # the lock file Excel leaves
+
+    subs, _ = check_files(discover(inbox), form, registry)
+
+    found = {s.file: (s.status, [p.code for p in s.problems], s.reason) for s in subs}
+    assert found == {
+        "LJ101.xlsx": (Status.ACCEPTED, [], ""),
+        "LJ101_副本.xlsx": (
+            Status.IGNORED,
+            [ProblemCode.FILE_DUPLICATE],
+            make_problem(ProblemCode.FILE_DUPLICATE, other="LJ101.xlsx").message,
+        ),
+        "LJ101_旧.xlsx": (
+            Status.SUPERSEDED,
+            [],  # its own problems (none): the reason says why it does not count
+            make_problem(ProblemCode.FILE_SUPERSEDED, other="LJ101.xlsx").message,
+        ),
+        "~$LJ101.xlsx": (
+            Status.IGNORED,
+            [ProblemCode.FILE_IGNORED],
+            "Excel/WPS 打开文件时产生的临时锁定文件",
+        ),
+    }
+    copy = next(s for s in subs if s.file == "LJ101_副本.xlsx")
+    assert copy.problems[0].file == "LJ101_副本.xlsx"
