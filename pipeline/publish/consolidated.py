@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections import defaultdict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -12,7 +13,7 @@ import xlsxwriter
 from pipeline.combine.consolidate import UNIT_COLUMNS, Consolidation
 from pipeline.combine.select import counting
 from pipeline.core.files import atomic_output
-from pipeline.core.problems import SEVERITY_LABEL, Problem
+from pipeline.core.problems import CODE_TABLE_HEADERS, SEVERITY_LABEL, Problem, code_table
 from pipeline.core.records import STATUS_LABEL, Status, Submission
 from pipeline.form.model import AGGREGATION_LABEL, Form, Indicator
 from pipeline.form.registry import Registry
@@ -22,12 +23,16 @@ from pipeline.publish.xlsx_style import (
     WORKBOOK_OPTIONS,
     ValueFormats,
     print_setup,
+    row_height,
     set_widths,
     write_cell,
 )
 
 MISSING = "未报送"
 CONSTANT_MEMORY_FROM = 2000  # returns; below this the default (faster) mode is used
+CODES_TITLE = "问题代码说明（“审核问题”表中各问题代码的含义和处理办法）"
+CODES_COLUMN = 5  # F: the code table of 说明, right of the file list
+CODES_WIDTHS = (28, 12, 20, 60)
 
 
 # A sheet (or columns of 汇总) added by another module after 汇总 and 分单位 are written.
@@ -102,6 +107,7 @@ class _Writer:
         self.datetime = add({"num_format": "yyyy-mm-dd hh:mm:ss"})
         self.formats = ValueFormats(self.number, self.date, self.datetime)
         self.error = add({"font_color": "#C00000"})
+        self.wrap = add({"text_wrap": True, "valign": "top"})
         self.summary_rows: dict[str, int] = {}  # indicator code -> row of 汇总, for extras
         self.summary_next_col = 0  # first free column of 汇总, for extras
 
@@ -333,29 +339,41 @@ class _Writer:
     # 说明
 
     def about(self, run: RunInfo) -> None:
+        """The run and the files read (columns A-D); at the right (F-I), what each problem
+        code of 审核问题 means and how to fix it, from the catalogue. Rows are written in
+        order: a large run writes the workbook in constant memory."""
         ws = self.wb.add_worksheet("说明")
+        period = self.form.period
         lines = [
             ("表样标识", self.form.id),
             ("表样版本", self.form.version),
             ("表样名称", self.form.title),
-            (
-                "报告期",
-                f"{self.form.period.label}（{self.form.period.start} 至 {self.form.period.end}）",
-            ),
+            ("报告期", f"{period.label}（{period.start} 至 {period.end}）"),
             ("汇总单位", self.registry.root.name),
             ("收件文件夹", run.inbox),
             ("报送单位名单", run.registry_file),
             ("汇总时间", run.started.strftime("%Y-%m-%d %H:%M:%S")),
         ]
+        rows: dict[int, list[tuple[int, Sequence[str], object]]] = defaultdict(list)
         for row, (key, value) in enumerate(lines):
-            ws.write_string(row, 0, key, self.header)
-            ws.write_string(row, 1, value)
-        row = len(lines) + 1
-        ws.write_row(row, 0, ["文件名", "SHA-256", "单位编码", "状态"], self.header)
-        for sub in sorted(self.submissions, key=lambda s: s.file):
-            row += 1
-            ws.write_row(row, 0, [sub.file, sub.sha256, sub.unit_code, STATUS_LABEL[sub.status]])
-        set_widths(ws, [16, 66, 12, 16])
+            rows[row] += [(0, [key], self.header), (1, [value], None)]
+        rows[len(lines) + 1].append((0, ["文件名", "SHA-256", "单位编码", "状态"], self.header))
+        files = sorted(self.submissions, key=lambda s: s.file)
+        for row, sub in enumerate(files, start=len(lines) + 2):
+            texts = [sub.file, sub.sha256, sub.unit_code, STATUS_LABEL[sub.status]]
+            rows[row].append((0, texts, None))
+        rows[0].append((CODES_COLUMN, [CODES_TITLE], self.section))
+        rows[1].append((CODES_COLUMN, CODE_TABLE_HEADERS, self.header))
+        heights: dict[int, float | None] = {}
+        for row, texts in enumerate(code_table(), start=2):
+            rows[row].append((CODES_COLUMN, texts, self.wrap))
+            heights[row] = row_height((texts[-1], CODES_WIDTHS[-1]))
+        for row in sorted(rows):
+            if heights.get(row):
+                ws.set_row(row, heights[row])
+            for col, texts, fmt in rows[row]:
+                ws.write_row(row, col, texts, fmt)
+        set_widths(ws, [16, 66, 12, 16, 2, *CODES_WIDTHS])
 
     # Cells
 
