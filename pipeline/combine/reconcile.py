@@ -10,13 +10,15 @@ from __future__ import annotations
 import ast
 from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import TypeGuard
 
 import numpy as np
 import pandas as pd
 
 from pipeline.check.scope import may_be_blank
 from pipeline.combine.consolidate import Consolidation, ledger_records
-from pipeline.form.expr import Skip, evaluate_node
+from pipeline.core.cells import as_int
+from pipeline.form.expr import LEDGER_FUNCTIONS, Skip, evaluate_node
 from pipeline.form.model import Form, Rule
 from pipeline.form.registry import Registry
 
@@ -59,7 +61,7 @@ def reconcile(
 def _number(value: object) -> int:
     if value is None or (isinstance(value, float) and pd.isna(value)):
         return 0
-    return int(value)  # type: ignore[call-overload]
+    return as_int(value)
 
 
 # Parent = Σ children
@@ -151,13 +153,18 @@ def ledger_ties(rule: Rule) -> list[tuple[str, ast.Call]]:
             continue
         sides = (node.left, node.comparators[0])
         for side, other in (sides, sides[::-1]):
-            ledger_call = isinstance(other, ast.Call) and getattr(other.func, "id", "") in (
-                "count",
-                "total",
-            )
-            if isinstance(side, ast.Name) and ledger_call:
+            if isinstance(side, ast.Name) and _is_ledger_call(other):
                 ties.append((side.id, other))
     return ties
+
+
+def _is_ledger_call(node: ast.expr) -> TypeGuard[ast.Call]:
+    """A call of count() or total()."""
+    return (
+        isinstance(node, ast.Call)
+        and isinstance(node.func, ast.Name)
+        and node.func.id in LEDGER_FUNCTIONS
+    )
 
 
 def _rows_by_unit(result: Consolidation, form: Form) -> dict[str, dict[str, list[dict]]]:
@@ -167,7 +174,7 @@ def _rows_by_unit(result: Consolidation, form: Form) -> dict[str, dict[str, list
         if frame is None:
             continue
         for record in ledger_records(frame):
-            by_unit.setdefault(record["单位编码"], {}).setdefault(ledger.id, []).append(record)
+            by_unit.setdefault(str(record["单位编码"]), {}).setdefault(ledger.id, []).append(record)
     return by_unit
 
 
@@ -176,4 +183,4 @@ def _count(call: ast.Call, rows: dict[str, dict[str, list[dict]]], unit: str) ->
         raise Skip
 
     ledgers = rows.get(unit, {})
-    return int(evaluate_node(call, no_names, lambda ledger_id: ledgers.get(ledger_id, [])))  # type: ignore[call-overload]
+    return as_int(evaluate_node(call, no_names, lambda ledger_id: ledgers.get(ledger_id, [])))

@@ -1,4 +1,5 @@
-"""Cell references and Excel's date serials: one copy of each, used by readers and writers.
+"""Cell references, Excel's date serials and a cell value as a number: one copy of each,
+used by readers and writers.
 
 Standard library only.
 """
@@ -8,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import re
+from typing import SupportsIndex, SupportsInt
 
 CELL_REF = re.compile(r"^\$?([A-Z]{1,3})\$?(\d+)$")  # "E5", "$E$5"
 # Serials from 61 on count from 1899-12-30: Excel keeps Lotus 1-2-3's 29 February 1900
@@ -56,6 +58,14 @@ def moment_to_serial(moment: dt.date | dt.datetime) -> float:
         moment = dt.datetime.combine(moment, dt.time())
     serial = (moment - EPOCH_1900).total_seconds() / 86_400
     return serial - 1 if serial < 61 else serial
+
+
+def as_int(value: object) -> int:
+    """int(value) for a value of any type that a cell or a rule gives: a number (numpy's too)
+    or numeric text; for anything else (a blank, a date) the TypeError that int() raises."""
+    if isinstance(value, int | str | bytes | SupportsInt | SupportsIndex):
+        return int(value)
+    raise TypeError(f"int() argument must be a string or a number, not {type(value).__name__!r}")
 
 
 # Defined names and areas

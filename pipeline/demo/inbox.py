@@ -9,6 +9,7 @@ import tempfile
 import zipfile
 from pathlib import Path
 
+from pipeline.core.cells import as_int
 from pipeline.core.records import Status
 from pipeline.demo.fill import fill_return
 from pipeline.demo.sample import SampleReturn, sample_return
@@ -38,7 +39,8 @@ def make_demo_inbox(form: Form, registry: Registry, inbox: Path) -> dict[str, St
             fill_return(form, template, inbox / name, sample.values, sample.ledgers)
             if number == 3:  # this unit sends a corrected version later
                 expected[name] = Status.SUPERSEDED
-                sample.values["SUBMIT_DATE"] += dt.timedelta(days=3)
+                if isinstance(submitted := sample.values["SUBMIT_DATE"], dt.date):
+                    sample.values["SUBMIT_DATE"] = submitted + dt.timedelta(days=3)
                 _break_date(sample, form)
                 fixed = f"{_short(unit)}-统计表（修改后）.xlsx"
                 _restore_date(sample, form)
@@ -67,7 +69,7 @@ def _mistake(number: int, sample: SampleReturn, form: Form) -> Status:
         _break_date(sample, form)
         return Status.REJECTED
     if number == 6:  # a summary count that disagrees with the ledger
-        values["DISC_PARTY_WARNING"] = int(values.get("DISC_PARTY_WARNING") or 0) + 1
+        values["DISC_PARTY_WARNING"] = as_int(values.get("DISC_PARTY_WARNING") or 0) + 1
         return Status.REJECTED
     if number == 9:  # numbers typed as text: readable, but flagged
         values["ORG_HEART_TALK"] = f"{values.get('ORG_HEART_TALK') or 0}人次"

@@ -12,6 +12,7 @@ import datetime as dt
 import random
 from dataclasses import dataclass, field
 
+from pipeline.core.cells import as_int
 from pipeline.form.expr import Expr, Skip, evaluate, evaluate_node
 from pipeline.form.model import (
     BOOL_CHOICES,
@@ -36,12 +37,14 @@ LEDGER_TEXTS = ["专项检查", "专题学习", "廉政教育", "工作部署", 
 REPAIR_PASSES = 25
 ATTEMPTS = 20
 
+Ledgers = dict[str, list[dict[str, object]]]  # ledger id -> rows by column key
+
 
 @dataclass
 class SampleReturn:
     unit: Unit
     values: dict[str, object]
-    ledgers: dict[str, list[dict[str, object]]] = field(default_factory=dict)
+    ledgers: Ledgers = field(default_factory=dict)
 
 
 def sample_return(
@@ -142,7 +145,7 @@ def _cell(column: Column, rng: random.Random, form: Form, registry: Registry) ->
     return f"{rng.choice(LEDGER_TEXTS)}{rng.randint(1, 99)}号"
 
 
-def _link_eight_rules_cases(ledgers: dict[str, list[dict[str, object]]]) -> None:
+def _link_eight_rules_cases(ledgers: Ledgers) -> None:
     """Make the 八项规定 cases agree with the sanction cases, as a bureau's ledgers would.
 
     Rules compare two ledgers here (people sanctioned in EPR_CASES = DISC_CASES rows marked
@@ -155,7 +158,7 @@ def _link_eight_rules_cases(ledgers: dict[str, list[dict[str, object]]]) -> None
         person.update(epr_violation="否", epr_category=None)
     for number, case in enumerate(cases):
         sanctioned = 1 if number < len(people) else 0
-        case.update(sanctioned=sanctioned, handled=max(int(case.get("handled") or 0), 1))
+        case.update(sanctioned=sanctioned, handled=max(as_int(case.get("handled") or 0), 1))
         if sanctioned:
             people[number].update(epr_violation="是", epr_category=case.get("category"))
 
@@ -163,7 +166,7 @@ def _link_eight_rules_cases(ledgers: dict[str, list[dict[str, object]]]) -> None
 # Repair
 
 
-def _repair(form: Form, values: dict[str, object], ledgers: dict[str, list]) -> bool:
+def _repair(form: Form, values: dict[str, object], ledgers: Ledgers) -> bool:
     """Adjust indicator values until every rule holds; False if that cannot be reached."""
     repairer = _Repairer(form, values, ledgers)
     for _ in range(REPAIR_PASSES):
@@ -173,13 +176,14 @@ def _repair(form: Form, values: dict[str, object], ledgers: dict[str, list]) -> 
 
 
 class _Repairer:
-    def __init__(self, form: Form, values: dict[str, object], ledgers: dict[str, list]):
+    def __init__(self, form: Form, values: dict[str, object], ledgers: Ledgers):
         self.form, self.values, self.ledgers = form, values, ledgers
         self.derived = {i.code for i in form.indicators if i.derived is not None}
         self.pinned = _pinned_to_ledgers(form)
         self.fixed: set[str] = set()
 
     def lookup(self, code: str) -> object:
+        value: object
         if code in self.derived:
             value = self.form.derived_value(code, self.values)
         else:
@@ -188,10 +192,15 @@ class _Repairer:
             raise Skip
         return value
 
-    def holds(self, node: ast.AST) -> bool:
+    def rows(self, ledger_id: str) -> list[dict[str, object]]:
+        if ledger_id not in self.ledgers:
+            raise Skip
+        return self.ledgers[ledger_id]
+
+    def holds(self, node: ast.expr) -> bool:
         expr = Expr("", ast.Expression(body=node), (), ())
         try:
-            return bool(evaluate(expr, self.lookup, self.ledgers.get))
+            return bool(evaluate(expr, self.lookup, self.rows))
         except Skip:
             return True
 
@@ -203,7 +212,7 @@ class _Repairer:
         self.fixed = {code for code, (by, _) in self.pinned.items() if by != rule.id}
         return self.satisfy(rule.expr.tree.body)
 
-    def satisfy(self, node: ast.AST) -> bool:
+    def satisfy(self, node: ast.expr) -> bool:
         if isinstance(node, ast.BoolOp):
             if isinstance(node.op, ast.Or):
                 return self.satisfy(node.values[-1])
@@ -216,10 +225,8 @@ class _Repairer:
                 continue
             for target, other, flipped in ((left, right, False), (right, left, True)):
                 try:
-                    wanted = _fit(
-                        op, int(evaluate_node(other, self.lookup, self.ledgers.get)), flipped
-                    )
-                    current = int(evaluate_node(target, self.lookup, self.ledgers.get))
+                    wanted = _fit(op, as_int(evaluate_node(other, self.lookup, self.rows)), flipped)
+                    current = as_int(evaluate_node(target, self.lookup, self.rows))
                 except (Skip, TypeError, ValueError):
                     continue
                 if wanted != current and self.shift(target, wanted - current):
@@ -247,9 +254,9 @@ class _Repairer:
                     self.values[code] = value + step
                     moved += step
                 continue
-            if code in self.derived:
-                parts = self.form.indicator(code).derived.tree.body  # type: ignore[union-attr]
-                moved += self.shift(parts, delta - moved)
+            derived = self.form.indicator(code).derived if code in self.derived else None
+            if derived is not None:
+                moved += self.shift(derived.tree.body, delta - moved)
                 continue
             value = self.values.get(code)
             if not isinstance(value, int):
@@ -259,21 +266,31 @@ class _Repairer:
             moved += step
         return moved
 
-    def _shift_column(self, call: ast.AST, delta: int) -> int:
-        if not (isinstance(call, ast.Call) and call.func.id == "total" and not call.keywords):  # type: ignore[attr-defined]
-            return 0
-        column = call.args[1].value  # type: ignore[attr-defined]
-        moved = 0
-        for row in self.ledgers.get(call.args[0].id, []):  # type: ignore[attr-defined]
-            value = row.get(column)
-            if isinstance(value, int) and moved != delta:
-                step = max(delta - moved, -value)
-                row[column] = value + step
-                moved += step
-        return moved
+    def _shift_column(self, call: ast.Call, delta: int) -> int:
+        """Move an unfiltered ``total(LEDGER, "column")`` through the column's cells."""
+        match call:
+            case ast.Call(
+                func=ast.Name(id="total"),
+                args=[ast.Name(id=ledger), ast.Constant(value=str(column))],
+                keywords=[],
+            ):
+                return _shift_cells(self.ledgers.get(ledger, []), column, delta)
+        return 0
 
 
-def _terms(node: ast.AST) -> list[ast.AST]:
+def _shift_cells(rows: list[dict[str, object]], column: str, delta: int) -> int:
+    """Move the integer cells of a column by `delta` in all (none below 0); how much moved."""
+    moved = 0
+    for row in rows:
+        value = row.get(column)
+        if isinstance(value, int) and moved != delta:
+            step = max(delta - moved, -value)
+            row[column] = value + step
+            moved += step
+    return moved
+
+
+def _terms(node: ast.AST) -> list[ast.Name | ast.Call]:
     """Terms of a sum of names and ledger totals; [] for anything else."""
     if isinstance(node, ast.Name | ast.Call):
         return [node]
@@ -283,9 +300,9 @@ def _terms(node: ast.AST) -> list[ast.AST]:
     return []
 
 
-def _pinned_to_ledgers(form: Form) -> dict[str, tuple[str, ast.AST]]:
+def _pinned_to_ledgers(form: Form) -> dict[str, tuple[str, ast.Call]]:
     """Indicators that a rule sets equal to a ledger count: the rule's id and that count."""
-    pinned = {}
+    pinned: dict[str, tuple[str, ast.Call]] = {}
     for rule in form.rules:
         body = rule.expr.tree.body
         conjuncts = (

@@ -14,12 +14,26 @@ import ast
 import operator
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
+
+from pipeline.core.cells import as_int
 
 LEDGER_FUNCTIONS = {"count", "total"}
-PLAIN_FUNCTIONS = {"min": min, "max": max}
+PLAIN_FUNCTIONS: dict[str, Callable[..., object]] = {"min": min, "max": max}
 
-_BINARY = {ast.Add: operator.add, ast.Sub: operator.sub, ast.Mult: operator.mul}
-_COMPARE = {
+# The language has Python's operators over whatever a return holds (int, str, date, a tuple of
+# choices, None for a blank), so their operands are Any: the TypeError of a blank or of a text
+# where a number is wanted is how `evaluate` skips a rule.
+_UNARY: dict[type[ast.unaryop], Callable[[Any], object]] = {
+    ast.Not: operator.not_,
+    ast.USub: operator.neg,
+}
+_BINARY: dict[type[ast.operator], Callable[[Any, Any], object]] = {
+    ast.Add: operator.add,
+    ast.Sub: operator.sub,
+    ast.Mult: operator.mul,
+}
+_COMPARE: dict[type[ast.cmpop], Callable[[Any, Any], object]] = {
     ast.Eq: operator.eq,
     ast.NotEq: operator.ne,
     ast.Lt: operator.lt,
@@ -33,8 +47,7 @@ _ALLOWED_NODES = (
     ast.And,
     ast.Or,
     ast.UnaryOp,
-    ast.Not,
-    ast.USub,
+    *_UNARY,
     ast.BinOp,
     ast.Compare,
     ast.Call,
@@ -94,8 +107,11 @@ def compile_expr(text: str) -> Expr:
                 ledger_name_nodes.add(id(node.args[0]))
             ledger_name_nodes.add(id(node.func))
     for node in ast.walk(tree):
-        is_value_name = isinstance(node, ast.Name) and id(node) not in ledger_name_nodes
-        if is_value_name and node.id not in names:
+        if (
+            isinstance(node, ast.Name)
+            and id(node) not in ledger_name_nodes
+            and node.id not in names
+        ):
             names.append(node.id)
     return Expr(text, tree, tuple(names), tuple(ledgers))
 
@@ -174,37 +190,57 @@ def _eval(node: ast.AST, lookup: NameLookup, ledgers: LedgerLookup | None) -> ob
             return lookup(name)
         case ast.List(elts=elts) | ast.Tuple(elts=elts):
             return [_eval(e, lookup, ledgers) for e in elts]
-        case ast.UnaryOp(op=ast.Not(), operand=operand):
-            return not _eval(operand, lookup, ledgers)
-        case ast.UnaryOp(op=ast.USub(), operand=operand):
-            return -_eval(operand, lookup, ledgers)
-        case ast.BinOp(left=left, op=op, right=right):
-            return _BINARY[type(op)](_eval(left, lookup, ledgers), _eval(right, lookup, ledgers))
+        case ast.UnaryOp(op=unary, operand=operand):
+            return _UNARY[type(unary)](_eval(operand, lookup, ledgers))
+        case ast.BinOp(left=left, op=binary, right=right):
+            return _BINARY[type(binary)](
+                _eval(left, lookup, ledgers), _eval(right, lookup, ledgers)
+            )
         case ast.BoolOp(op=ast.And(), values=values):
             return all(_eval(v, lookup, ledgers) for v in values)
         case ast.BoolOp(op=ast.Or(), values=values):
             return any(_eval(v, lookup, ledgers) for v in values)
         case ast.Compare(left=left, ops=ops, comparators=comparators):
-            current = _eval(left, lookup, ledgers)
-            for op, comparator in zip(ops, comparators, strict=True):
-                following = _eval(comparator, lookup, ledgers)
-                if not _COMPARE[type(op)](current, following):
-                    return False
-                current = following
-            return True
-        case ast.Call(func=ast.Name(id=name), args=args, keywords=keywords):
-            if name in PLAIN_FUNCTIONS:
-                return PLAIN_FUNCTIONS[name](*(_eval(a, lookup, ledgers) for a in args))
-            if ledgers is None:
-                raise Skip
-            rows = ledgers(args[0].id)  # type: ignore[attr-defined]
-            filters = {kw.arg: _eval(kw.value, lookup, ledgers) for kw in keywords}
-            matching = [row for row in rows if _matches(row, filters)]
-            if name == "count":
-                return len(matching)
-            column = args[1].value  # type: ignore[attr-defined]
-            return sum(int(row.get(column) or 0) for row in matching)
+            return _compare(left, ops, comparators, lookup, ledgers)
+        case ast.Call(func=ast.Name(id=name), args=args) if name in PLAIN_FUNCTIONS:
+            return PLAIN_FUNCTIONS[name](*(_eval(a, lookup, ledgers) for a in args))
+        case ast.Call(func=ast.Name(id="count"), args=[ast.Name(id=ledger)], keywords=keywords):
+            return len(_matching(ledger, keywords, lookup, ledgers))
+        case ast.Call(
+            func=ast.Name(id="total"),
+            args=[ast.Name(id=ledger), ast.Constant(value=str(column))],
+            keywords=keywords,
+        ):
+            rows = _matching(ledger, keywords, lookup, ledgers)
+            return sum(as_int(row.get(column) or 0) for row in rows)
     raise ExpressionError(f"cannot evaluate {ast.dump(node)}")  # checked at compile time
+
+
+def _compare(
+    left: ast.expr,
+    ops: list[ast.cmpop],
+    comparators: list[ast.expr],
+    lookup: NameLookup,
+    ledgers: LedgerLookup | None,
+) -> bool:
+    current = _eval(left, lookup, ledgers)
+    for op, comparator in zip(ops, comparators, strict=True):
+        following = _eval(comparator, lookup, ledgers)
+        if not _COMPARE[type(op)](current, following):
+            return False
+        current = following
+    return True
+
+
+def _matching(
+    ledger: str, keywords: list[ast.keyword], lookup: NameLookup, ledgers: LedgerLookup | None
+) -> list[Row]:
+    """The rows of a ledger that match the filters of count() or total()."""
+    if ledgers is None:
+        raise Skip
+    rows = ledgers(ledger)
+    filters = {kw.arg: _eval(kw.value, lookup, ledgers) for kw in keywords}
+    return [row for row in rows if _matches(row, filters)]
 
 
 def _matches(row: Row, filters: Mapping[str | None, object]) -> bool:
