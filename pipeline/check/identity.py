@@ -6,7 +6,7 @@ import datetime as dt
 import difflib
 from collections.abc import Iterator
 
-from pipeline.check.values import shown
+from pipeline.check.values import Place, shown
 from pipeline.core.problems import Problem, ProblemCode, make_problem
 from pipeline.core.records import (
     RawSubmission,
@@ -85,6 +85,6 @@ def check_period(sub: Submission, form: Form) -> Iterator[Problem]:
             )
 
 
-def place_of(sub: Submission, code: str) -> dict[str, str]:
+def place_of(sub: Submission, code: str) -> Place:
     sheet, cell = sub.cells.get(code, ("", ""))
     return {"sheet": sheet, "cell": cell, "indicator": code}

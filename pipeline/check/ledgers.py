@@ -6,6 +6,7 @@ import datetime as dt
 
 from pipeline.check.values import EMITS as VALUE_EMITS
 from pipeline.check.values import (
+    Place,
     bound_problems,
     normalized,
     required_hint,
@@ -47,7 +48,7 @@ def read_ledger(
             )
         for rule in ledger.row_rules:
             try:
-                passed = evaluate(rule.expr, lambda key, row=row: row.get(key))
+                passed = evaluate(rule.expr, row.get)
             except Skip:
                 continue
             if not passed:
@@ -80,7 +81,7 @@ def _ledger_value(
     if quiet and column.min is None and column.max is None and not column.in_period:
         return result.value  # most cells: nothing to check further, no message to build
     label = f"{ledger.title}·{column.label}"
-    where = {"sheet": place[0], "cell": place[1]}
+    where: Place = {"sheet": place[0], "cell": place[1]}
     sub.problems.extend(value_problems(column.type, result, label, value, where))
     if not result.ok:
         return None

@@ -211,7 +211,10 @@ def to_date(raw: object, year: int | None = None) -> Normalized:
             value = serial_to_moment(int(raw)).date()
             return Normalized(value, coerced=f"数字 {int(raw)} 按 Excel 日期序号")
         return Normalized(advice="请按 年-月-日 格式填写日期")
-    text = unicodedata.normalize("NFKC", clean_text(str(raw)))
+    return _date_from_text(unicodedata.normalize("NFKC", clean_text(str(raw))), year)
+
+
+def _date_from_text(text: str, year: int | None) -> Normalized:
     if _ISO_DATE.match(text):
         try:
             return Normalized(dt.date.fromisoformat(text[:10]))
@@ -220,7 +223,8 @@ def to_date(raw: object, year: int | None = None) -> Normalized:
     for pattern in _DATE_PATTERNS:
         match = pattern.match(text)
         if match:
-            return _date_from_parts(*(int(g) for g in match.groups()), how="文本日期")
+            year_written, month, day = (int(g) for g in match.groups())
+            return _date_from_parts(year_written, month, day, how="文本日期")
     match = _DATE_NO_YEAR.match(text)
     if match and year:
         return _date_from_parts(year, int(match[1]), int(match[2]), how=f"未写年份，按 {year} 年")

@@ -6,6 +6,7 @@ from collections.abc import Iterator
 
 from pipeline.check.identity import place_of
 from pipeline.check.scope import SCOPE_SYSTEM, scope_sensitive
+from pipeline.check.values import Place
 from pipeline.core.problems import Problem, ProblemCode, Severity, make_problem
 from pipeline.core.records import (
     Submission,
@@ -42,7 +43,7 @@ def check_rules(sub: Submission, form: Form) -> Iterator[Problem]:
             continue
         anchor = rule.anchor or (rule.expr.names[0] if rule.expr.names else "")
         detail = describe_sides(rule.expr, lookup, ledger_rows) or _name_values(rule, sub)
-        where = place_of(sub, anchor) if anchor else {}
+        where: Place = place_of(sub, anchor) if anchor else {}
         message = f"[{rule.id}] {rule.message}"
         if system and scope_sensitive(rule, form):
             yield make_problem(ProblemCode.RULE_SCOPE_NOTE, message=message, detail=detail, **where)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterator
+from typing import TypedDict
 
 from pipeline.check.normalize import Normalized, to_bool, to_choice, to_date, to_int, to_text
 from pipeline.core.problems import Problem, ProblemCode, make_problem
@@ -32,10 +33,18 @@ EMITS = (
 )
 
 
+class Place(TypedDict, total=False):
+    """Where in the return a problem is: the place keywords given to make_problem."""
+
+    sheet: str
+    cell: str
+    indicator: str
+
+
 def typed_value(
     ind: Indicator, cell: RawValue, form: Form, registry: Registry, problems: list[Problem]
 ) -> object:
-    where = {"sheet": cell.sheet, "cell": cell.cell, "indicator": ind.code}
+    where: Place = {"sheet": cell.sheet, "cell": cell.cell, "indicator": ind.code}
     result = normalized(ind.type, cell.value, ind.choices, False, form, registry)
     problems.extend(value_problems(ind.type, result, ind.label, cell.value, where))
     if not result.ok:
@@ -79,7 +88,7 @@ COERCED = {"int": ProblemCode.VALUE_COERCED, "date": ProblemCode.DATE_COERCED}  
 
 
 def value_problems(
-    kind: str, result: Normalized, label: str, raw: object, where: dict[str, str]
+    kind: str, result: Normalized, label: str, raw: object, where: Place
 ) -> Iterator[Problem]:
     if result.ok and not result.coerced:
         return  # the common case: nothing to say
@@ -114,7 +123,7 @@ def required_hint(kind: str) -> str:
 
 
 def bound_problems(
-    value: object, low: int | None, high: int | None, label: str, where: dict[str, str]
+    value: object, low: int | None, high: int | None, label: str, where: Place
 ) -> Iterator[Problem]:
     if not isinstance(value, int):
         return

@@ -357,9 +357,9 @@ class Problem:
         if not isinstance(self.code, ProblemCode):  # the plain code string: a known one only
             object.__setattr__(self, "code", ProblemCode[self.code])
 
-    def located(self, **where: str) -> Problem:
-        """Return a copy with location fields (file, unit, ...) filled in."""
-        return replace(self, **where)
+    def located(self, file: str, unit: str | None = None) -> Problem:
+        """Return a copy with the file, and the unit once it is known, filled in."""
+        return replace(self, file=file, unit=self.unit if unit is None else unit)
 
 
 def make_problem(

@@ -115,7 +115,10 @@ class Submission:
         self.cells = _LAYOUTS[layout]
         for rows in self.ledgers.values():
             rows[:] = [
-                {intern(k): (intern(v) if k == "_sheet" else v) for k, v in row.items()}
+                {
+                    intern(k): (intern(v) if k == "_sheet" and isinstance(v, str) else v)
+                    for k, v in row.items()
+                }
                 for row in rows
             ]
         return self
