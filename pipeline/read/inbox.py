@@ -15,6 +15,7 @@ import os
 import stat
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TypedDict
 
 from pipeline.core import limits
 from pipeline.core.filenames import display_name
@@ -51,10 +52,15 @@ def entries_for(paths: list[Path]) -> list[Entry]:
     return entries
 
 
+class _Facts(TypedDict):  # what every entry records of its stat
+    size: int
+    mtime: float
+
+
 def classify(path: Path, info: os.stat_result) -> Entry:
     name = display_name(path.name)
     mode, lower = info.st_mode, path.name.lower()
-    facts = {"size": info.st_size, "mtime": info.st_mtime}
+    facts: _Facts = {"size": info.st_size, "mtime": info.st_mtime}
     if stat.S_ISLNK(mode):
         return Entry(name, path, False, "快捷方式（符号链接），不读取", **facts)
     if stat.S_ISDIR(mode):

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import io
 import zipfile
-from typing import IO
+from typing import IO, NoReturn
 from xml.parsers import expat
 
 from pipeline.core import limits
@@ -33,10 +33,10 @@ def refuse_dtd(data: bytes) -> None:
     """Raise XmlRefused if the part declares a DTD, an entity or a notation."""
     parser = expat.ParserCreate()
 
-    def refuse(*_: object) -> None:
+    def refuse(*_: object) -> NoReturn:
         raise XmlRefused("DTD or entity declaration")
 
-    def root(*_: object) -> None:
+    def root(*_: object) -> NoReturn:
         raise _RootReached
 
     parser.StartDoctypeDeclHandler = refuse

@@ -7,9 +7,11 @@ warn about (holds_tables=False): .xls is an accepted format.
 
 from __future__ import annotations
 
-from typing import BinaryIO
+from typing import BinaryIO, Literal
 
 import xlrd
+from xlrd.biffh import XLRDError  # the stubs leave out xlrd's own re-export of it
+from xlrd.sheet import Cell
 
 from pipeline.core import limits
 from pipeline.core.records import ErrorValue
@@ -22,7 +24,7 @@ def read_xls(path: str | BinaryIO) -> WorkbookData:
             book = xlrd.open_workbook(path, on_demand=True)
         else:  # a decrypted workbook, in memory
             book = xlrd.open_workbook(file_contents=path.read(), on_demand=True)
-    except (xlrd.XLRDError, ValueError, IndexError, KeyError, AssertionError, EOFError) as exc:
+    except (XLRDError, ValueError, IndexError, KeyError, AssertionError, EOFError) as exc:
         raise ReadError(
             "无法识别的 Excel 97-2003 文件，请用 Excel 或 WPS 另存为 .xlsx 后报送"
         ) from exc
@@ -32,7 +34,7 @@ def read_xls(path: str | BinaryIO) -> WorkbookData:
         book.release_resources()
 
 
-def _read(book) -> WorkbookData:
+def _read(book: xlrd.Book) -> WorkbookData:
     if book.nsheets > limits.MAX_SHEETS:
         raise ReadError(f"工作表过多（{book.nsheets} 个），不是正常的报表")
     data = WorkbookData(complete=True, holds_tables=False)
@@ -57,28 +59,28 @@ def _read(book) -> WorkbookData:
             continue
         try:
             sheet, row_low, _, col_low, _ = name.area2d(clipped=False)
-        except (xlrd.XLRDError, AttributeError, IndexError, TypeError, ValueError):
+        except (XLRDError, AttributeError, IndexError, TypeError, ValueError):
             continue  # a name that is not a cell reference (a constant, or #REF!)
         data.names[name.name] = (names[sheet.number], row_low + 1, col_low + 1)
     return data
 
 
-def _value(cell, datemode: int) -> object:
-    kind = cell.ctype
+def _value(cell: Cell, datemode: Literal[0, 1]) -> object:
+    kind, value = cell.ctype, cell.value
     if kind in (xlrd.XL_CELL_EMPTY, xlrd.XL_CELL_BLANK):
         return None
-    if kind == xlrd.XL_CELL_TEXT:
-        return cell.value[: limits.MAX_TEXT_CHARS]
+    if isinstance(value, str):  # a text cell: every other kind holds a number
+        return value[: limits.MAX_TEXT_CHARS]
     if kind == xlrd.XL_CELL_NUMBER:
-        return int(cell.value) if float(cell.value).is_integer() else cell.value
+        return int(value) if float(value).is_integer() else value
     if kind == xlrd.XL_CELL_DATE:
         try:
-            moment = xlrd.xldate.xldate_as_datetime(cell.value, datemode)
+            moment = xlrd.xldate.xldate_as_datetime(value, datemode)
         except (xlrd.xldate.XLDateError, OverflowError, ValueError):
-            return cell.value
+            return value
         return moment.date() if moment.hour == moment.minute == moment.second == 0 else moment
     if kind == xlrd.XL_CELL_BOOLEAN:
-        return bool(cell.value)
+        return bool(value)
     if kind == xlrd.XL_CELL_ERROR:
-        return ErrorValue(xlrd.error_text_from_code.get(cell.value, "#错误"))
+        return ErrorValue(xlrd.error_text_from_code.get(int(value), "#错误"))
     return None
