@@ -120,9 +120,10 @@ _SHEET_DATA_END = re.compile(rb"</(?:[A-Za-z_][\w.-]*:)?sheetData>")
 _PARSER = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False)
 
 
-def _sheet_data(data: bytes) -> etree._Element | tuple:
-    """The <sheetData> element, parsing only up to its end when possible: what follows it
-    (data validations with their prompts, print settings) is most of a template's sheet."""
+def _sheet_data(data: bytes) -> etree._Element | None:
+    """The <sheetData> element (None when the sheet has none), parsing only up to its end when
+    possible: what follows it (data validations with their prompts, print settings) is most of
+    a template's sheet."""
     close, root_tag = _SHEET_DATA_END.search(data), _ROOT.search(data)
     root = None
     if close and root_tag:
@@ -133,7 +134,7 @@ def _sheet_data(data: bytes) -> etree._Element | tuple:
             root = None  # unusual nesting: parse the whole part instead
     if root is None:
         root = etree.fromstring(data, _PARSER)
-    return next(root.iterchildren("{*}sheetData"), ())
+    return next(root.iterchildren("{*}sheetData"), None)
 
 
 def _sheet_cells(
@@ -142,7 +143,9 @@ def _sheet_cells(
     data = member_xml(parts.zf, part).getvalue()
     cells: dict[tuple[int, int], object] = {}
     row_number = 0
-    for row in _sheet_data(data).iterchildren("{*}row"):
+    sheet_data = _sheet_data(data)
+    rows = sheet_data.iterchildren("{*}row") if sheet_data is not None else iter(())
+    for row in rows:
         row_number = int(row.get("r") or row_number + 1)
         _check_row(row_number)
         budget[0] -= len(row)

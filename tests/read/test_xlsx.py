@@ -139,6 +139,16 @@ def test_strict_ooxml_namespace(tmp_path) -> None:
     assert read(tmp_path, strict=True)["A1"] == "plain"
 
 
+def test_a_sheet_without_sheet_data_reads_as_empty(tmp_path) -> None:
+    """<sheetData> is required but a hand-made file may leave it out: no cells, not a crash
+    (the reader once called a method on the empty tuple that stood for it)."""
+    sheet = badfiles.sheet_xml("").replace(b"<sheetData></sheetData>", b"")
+    path = badfiles.tiny_xlsx(tmp_path / "t.xlsx", sheet, workbook=workbook(False))
+    data = read_xlsx(str(path), {"FORM_ID", "N_A1"}, set())
+    assert data.names["N_A1"] == ("S", 1, 1)
+    assert data.cells["S"] == {}
+
+
 def test_lost_names_fall_back_to_the_template_layout(form, registry, template, tmp_path) -> None:
     """Values pasted into a fresh workbook: no defined names, no tables. The return is still
     read, by the code column, the cover labels and the ledger headers, with one warning per
