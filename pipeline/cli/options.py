@@ -115,8 +115,8 @@ def read_password(asked: bool, confirm: bool = True) -> str | None:
         return os.environ[PASSWORD_ENV]
     if not sys.stdin.isatty():
         raise Refusal(f"错误：--password 需要密码：请设置环境变量 {PASSWORD_ENV}")
-    prompt = {"hide_input": True, "confirmation_prompt": "请再次输入密码" if confirm else False}
-    return click.prompt("请输入密码", err=True, **prompt)
+    again = "请再次输入密码" if confirm else False
+    return click.prompt("请输入密码", hide_input=True, confirmation_prompt=again, err=True)
 
 
 @dataclass(frozen=True)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from typing import TYPE_CHECKING
 
 import click
 
@@ -10,6 +11,9 @@ from pipeline.core.filenames import safe
 from pipeline.core.records import Status
 from pipeline.form.registry import Registry
 from pipeline.run.result import RunResult
+
+if TYPE_CHECKING:
+    from click._termui_impl import ProgressBar  # what click.progressbar returns
 
 PROGRESS_THRESHOLD = 10  # files; fewer finish before a bar would be useful
 LISTED_FILES = 20  # on screen; the workbook's 报送情况 lists every file
@@ -26,7 +30,7 @@ class BarProgress:
     """A progress bar on stderr, only when there are enough files for it to matter."""
 
     def __init__(self) -> None:
-        self.bar = None
+        self.bar: ProgressBar[int] | None = None
 
     def start(self, total: int, label: str = "读取报表") -> None:
         if total >= PROGRESS_THRESHOLD:

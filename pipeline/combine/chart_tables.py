@@ -30,16 +30,15 @@ class Table:
 
 def reporting_status(registry: Registry, submissions: list[Submission]) -> Table:
     """Registered units by the status of the return that counts for them."""
-    status = {code: sub.status for code, sub in counting(submissions).items()}
+    groups = {
+        Status.ACCEPTED: "已接收",
+        Status.ACCEPTED_WITH_WARNINGS: "已接收（有警告）",
+        Status.REJECTED: "退回（有错误）",
+    }  # a unit without a return, or whose return counts as none of these: 未报送
+    group = {code: groups.get(sub.status, "未报送") for code, sub in counting(submissions).items()}
     counts = {"已接收": 0, "已接收（有警告）": 0, "退回（有错误）": 0, "未报送": 0}
     for unit in registry.units:
-        counts[
-            {
-                Status.ACCEPTED: "已接收",
-                Status.ACCEPTED_WITH_WARNINGS: "已接收（有警告）",
-                Status.REJECTED: "退回（有错误）",
-            }.get(status.get(unit.code), "未报送")  # type: ignore[arg-type]
-        ] += 1
+        counts[group.get(unit.code, "未报送")] += 1
     return Table("报送情况（单位数）", ("报送状态", "单位数"), tuple(counts.items()))
 
 

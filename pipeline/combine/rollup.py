@@ -93,7 +93,9 @@ def rollup_ledgers(form: Form, result: Consolidation) -> dict[str, list[dict[str
             row = {k: _plain(record.get(k)) for k in keys}
             if ORIGIN_UNIT_COLUMN in keys and not row.get(ORIGIN_UNIT_COLUMN):
                 # Rows from a lower 上报 return already name their origin: keep it.
-                row[ORIGIN_UNIT_COLUMN] = origin_label(record["单位编码"], record["单位名称"])
+                row[ORIGIN_UNIT_COLUMN] = origin_label(
+                    str(record["单位编码"]), str(record["单位名称"])
+                )
             rows.append(row)
         ledgers[ledger.id] = rows
     return ledgers

@@ -12,8 +12,9 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 import openpyxl
-from openpyxl.utils.cell import get_column_letter, range_boundaries
+from openpyxl.utils.cell import get_column_letter
 
+from pipeline.core.cells import area
 from pipeline.form.model import Form
 
 Values = Mapping[str, object]
@@ -55,7 +56,10 @@ def fill_return(
 def _fill_table(
     ws, table, rows: Sequence[Mapping[str, object]], literal_text: bool = False
 ) -> None:
-    min_col, min_row, max_col, max_row = range_boundaries(table.ref)
+    corners = area(table.ref)
+    if corners is None:
+        raise ValueError(f"table {table.name} has no area")
+    min_row, min_col, max_row, max_col = corners
     header = {ws.cell(min_row, c).value: c for c in range(min_col, max_col + 1)}
     for offset, row in enumerate(rows, start=1):
         for label, value in row.items():

@@ -40,6 +40,10 @@ class Registry:
     def by_code(self, code: str) -> Unit | None:
         return self._by_code.get(code)
 
+    def unit(self, code: str) -> Unit:
+        """The unit of a code the registry holds (a parent, say); KeyError for any other."""
+        return self._by_code[code]
+
     def by_name(self, name: str) -> Unit | None:
         return self._by_name.get(name)
 

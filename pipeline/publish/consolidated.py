@@ -264,7 +264,7 @@ class _Writer:
         for sub in self.submissions:
             by_unit.setdefault(sub.unit_code, []).append(sub)
         for unit, _ in self.registry.tree_order():
-            parent = self.registry.by_code(unit.parent).name if unit.parent else ""  # type: ignore[union-attr]
+            parent = self.registry.unit(unit.parent).name if unit.parent else ""
             subs = sorted(by_unit.get(unit.code, []), key=lambda s: s.status is Status.SUPERSEDED)
             if not subs:
                 ws.write_row(row, 0, [unit.code, unit.name, parent, MISSING], None)
@@ -360,14 +360,14 @@ class _Writer:
         rows[len(lines) + 1].append((0, ["文件名", "SHA-256", "单位编码", "状态"], self.header))
         files = sorted(self.submissions, key=lambda s: s.file)
         for row, sub in enumerate(files, start=len(lines) + 2):
-            texts = [sub.file, sub.sha256, sub.unit_code, STATUS_LABEL[sub.status]]
-            rows[row].append((0, texts, None))
+            listed = [sub.file, sub.sha256, sub.unit_code, STATUS_LABEL[sub.status]]
+            rows[row].append((0, listed, None))
         rows[0].append((CODES_COLUMN, [CODES_TITLE], self.section))
         rows[1].append((CODES_COLUMN, CODE_TABLE_HEADERS, self.header))
         heights: dict[int, float | None] = {}
-        for row, texts in enumerate(code_table(), start=2):
-            rows[row].append((CODES_COLUMN, texts, self.wrap))
-            heights[row] = row_height((texts[-1], CODES_WIDTHS[-1]))
+        for row, entry in enumerate(code_table(), start=2):
+            rows[row].append((CODES_COLUMN, entry, self.wrap))
+            heights[row] = row_height((entry[-1], CODES_WIDTHS[-1]))
         for row in sorted(rows):
             if heights.get(row):
                 ws.set_row(row, heights[row])
@@ -395,4 +395,4 @@ def tree_label(name: str, depth: int) -> str:
 def subtotal_label(registry: Registry, parent: str) -> str:
     if parent == registry.root.code:
         return "合计（全系统）"
-    return f"小计：{registry.by_code(parent).name}（含下属）"  # type: ignore[union-attr]
+    return f"小计：{registry.unit(parent).name}（含下属）"

@@ -57,13 +57,13 @@ def write_docx(path: Path, draft: ReportDraft) -> Path:
             rows = [(label, _shown(value), unit) for _, label, value, unit in part.table]
             _table(document, ("指标", "数值", "计量单位"), rows, (Cm(11), Cm(2.5), Cm(2.2)))
     document.add_heading("附：数字来源", level=1)
-    rows = [
+    traces = [
         (t.ref, t.code, t.label, _shown(t.value), t.aggregation, t.source) for t in draft.traces
     ]
     _table(
         document,
         TRACE_HEADERS,
-        rows,
+        traces,
         (Cm(1.3), Cm(3.6), Cm(4.4), Cm(1.4), Cm(1.6), Cm(3.5)),
         size=8,
     )

@@ -63,8 +63,8 @@ class FastFiller:
             for target in re.findall(r'Target="\.\./tables/(table\d+\.xml)"', rels):
                 table = "xl/tables/" + target
                 text = self.parts[table].decode()
-                name = re.search(r'displayName="([^"]+)"', text).group(1)  # type: ignore[union-attr]
-                top, left, _, right = area(re.search(r' ref="([^"]+)"', text).group(1))  # type: ignore[union-attr]
+                name = _found(r'displayName="([^"]+)"', text)
+                top, left, _, right = _table_area(text)
                 styles = {}
                 for low, high, style in _COL_STYLE.findall(self.parts[part].decode()):
                     for col in range(int(low), int(high) + 1):
@@ -82,14 +82,7 @@ class FastFiller:
                 by_part.setdefault(part, {})[ref] = value
         new = dict(self.parts)
         for part, cells in by_part.items():
-            new[part] = _BLANK_CELL.sub(
-                lambda m, cells=cells: (
-                    _cell(m.group(1), m.group(2), cells[m.group(1)])
-                    if m.group(1) in cells
-                    else m.group(0)
-                ),
-                new[part].decode(),
-            ).encode()
+            new[part] = _filled(new[part].decode(), cells).encode()
         appended: dict[str, list[tuple]] = {}  # sheet part -> its ledgers' rows
         for ledger in self.form.ledgers:
             rows = ledgers.get(ledger.id) or []
@@ -144,12 +137,38 @@ class FastFiller:
         grows a table)."""
         top = self.tables[ledger.id][2]
         table_text = table.decode()
-        _, left, bottom, right = area(re.search(r' ref="([^"]+)"', table_text).group(1))  # type: ignore[union-attr]
+        _, left, bottom, right = _table_area(table_text)
         last = top + count
         if last <= bottom:
             return table
         ref = f"{column_letters(left)}{top}:{column_letters(right)}{last}"
         return re.sub(r' ref="[^"]+"', f' ref="{ref}"', table_text).encode()
+
+
+def _found(pattern: str, text: str) -> str:
+    """The first group of `pattern` in a part of our own template, which always has it."""
+    match = re.search(pattern, text)
+    if match is None:
+        raise ValueError(f"the template part has no {pattern}")
+    return match.group(1)
+
+
+def _table_area(table_text: str) -> tuple[int, int, int, int]:
+    """(top, left, bottom, right) of a table part of our own template."""
+    corners = area(_found(r' ref="([^"]+)"', table_text))
+    if corners is None:
+        raise ValueError("the template's table has no area")
+    return corners
+
+
+def _filled(sheet: str, cells: Mapping[str, object]) -> str:
+    """The sheet part with the blank input cells named in `cells` given their values."""
+
+    def fill(match: re.Match[str]) -> str:
+        ref, style = match.group(1), match.group(2)
+        return _cell(ref, style, cells[ref]) if ref in cells else match.group(0)
+
+    return _BLANK_CELL.sub(fill, sheet)
 
 
 def _cell(ref: str, style: str, value: object) -> str:

@@ -66,7 +66,7 @@ def write_cell(
     kind = type(value)
     if kind is int or kind is float:  # most cells: checked first
         ws.write_number(row, col, value, fmt or number)
-    elif kind is str:
+    elif type(value) is str:
         ws.write_string(row, col, value[:EXCEL_MAX_TEXT], fmt)
     elif value is None:
         if fmt is not None:

@@ -11,6 +11,7 @@ codes. The wording of each section lives in wording.py, the assembly in draft.py
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import pandas as pd
@@ -151,7 +152,7 @@ class SectionBuilder:
     def add(
         self,
         lead: str,
-        parts: list[str | None],
+        parts: Sequence[str | None],
         sep: str = "，",
         end: str = "。",
         empty: str | None = None,

@@ -152,7 +152,7 @@ class Workers:
         if not jobs:
             return
         pool = self._get_pool(len(jobs))
-        futures = {
+        futures: dict[concurrent.futures.Future[Submission], tuple[Entry, str]] = {
             pool.schedule(
                 check_return,
                 args=(str(entry.path), sha256, entry.mtime),

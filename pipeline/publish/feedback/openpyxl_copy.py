@@ -16,6 +16,7 @@ import openpyxl
 from openpyxl.cell.cell import MergedCell
 from openpyxl.comments import Comment
 from openpyxl.styles import Alignment, Font, PatternFill
+from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.formula import ArrayFormula, DataTableFormula
 from openpyxl.worksheet.hyperlink import Hyperlink
 
@@ -53,10 +54,10 @@ def write_feedback_copy(sub: Submission, source: Path, path: Path, form: Form, c
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # openpyxl warns about extensions it drops
         workbook = _clean_copy(source, form) if copy else openpyxl.Workbook()
-    if not copy:
-        workbook.remove(workbook.active)
     if copy:
         _mark_cells(workbook, sub.problems)
+    else:
+        workbook.remove(workbook.worksheets[0])  # the empty sheet a new workbook starts with
     _problem_sheet(workbook, sub, linked=copy)
     with atomic_output(path) as tmp:
         workbook.save(tmp)
@@ -88,7 +89,7 @@ def _clean_copy(source: Path, form: Form) -> openpyxl.Workbook:
                     cell.value = ours[(ws.title, cell.coordinate)]
                 else:
                     cell.value = values[cell.coordinate].value if values is not None else None
-        ws._hyperlinks = []
+        ws._hyperlinks = []  # type: ignore[attr-defined]  # the sheet's link list (private to openpyxl, not in its stubs)
     if cached is not None:
         cached.close()
     wanted = {i.code for i in form.indicators} | {"FORM_ID", "FORM_VERSION"}
@@ -98,7 +99,7 @@ def _clean_copy(source: Path, form: Form) -> openpyxl.Workbook:
     for ws in formulas.worksheets:
         for name in list(ws.defined_names):
             del ws.defined_names[name]
-    formulas._external_links = []
+    formulas._external_links = []  # type: ignore[attr-defined]  # private to openpyxl, not in its stubs
     return formulas
 
 
@@ -150,7 +151,7 @@ def _problem_sheet(workbook: openpyxl.Workbook, sub: Submission, linked: bool) -
         )
     for col, (header, width) in enumerate(zip(HEADERS, WIDTHS, strict=True), start=1):
         _text(ws.cell(4, col), header).font = Font(bold=True)
-        ws.column_dimensions[openpyxl.utils.get_column_letter(col)].width = width
+        ws.column_dimensions[get_column_letter(col)].width = width
     for number, problem in enumerate(sub.problems, start=1):
         row = 4 + number
         values = [str(number), SEVERITY_LABEL[problem.severity], problem.sheet, problem.cell,
