@@ -54,11 +54,12 @@ N ?= 1000
 bench: $(STAMP)
 	$(PY) -m pipeline bench --n $(N)
 
-## Developer checks: lint, import contracts, tests (CI runs this)
+## Developer checks: lint, import contracts, types, tests (CI runs this)
 test: $(STAMP)
 	$(VENV)/bin/ruff check pipeline tests
 	$(VENV)/bin/ruff format --check pipeline tests
 	$(VENV)/bin/lint-imports
+	$(VENV)/bin/mypy
 	$(PY) -m pytest
 
 lint: $(STAMP)
