@@ -37,7 +37,6 @@ from pipeline.run.result import RunResult
 from pipeline.run.safety import encrypt_outputs
 
 
-# click passes one parameter per option: the commands below take more than six.
 @click.command()
 @click.argument("inbox", type=click.Path(path_type=Path))
 @out_option("汇总结果输出文件夹")
@@ -46,7 +45,7 @@ from pipeline.run.safety import encrypt_outputs
 @definition_options
 @output_options
 @password_option
-def consolidate(
+def consolidate(  # noqa: PLR0913 - click passes one parameter per option
     inbox: Path,
     out_dir: Path,
     quiet: bool,
@@ -78,7 +77,7 @@ def consolidate(
 @definition_options
 @output_options
 @password_option
-def report(
+def report(  # noqa: PLR0913 - click passes one parameter per option
     inbox: Path,
     out_dir: Path,
     quiet: bool,

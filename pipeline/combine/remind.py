@@ -32,24 +32,33 @@ class Reminder:
     message: str
 
 
+@dataclass(frozen=True)
+class _Sender:
+    """Who writes the reminders, about which form, on which day: one for all of a run's."""
+
+    form: Form
+    root: Unit
+    today: dt.date
+
+
 def reminders(
     form: Form, registry: Registry, submissions: list[Submission], today: dt.date
 ) -> list[Reminder]:
     """One reminder per registered unit that needs one, in registry order."""
     counted = counting(submissions)
     found = []
-    root = registry.root
+    sender = _Sender(form, registry.root, today)
     for unit, _ in registry.tree_order():
-        if unit.code == root.code:
+        if unit.code == sender.root.code:
             continue  # the office does not remind itself
         sub = counted.get(unit.code)
         parent = registry.by_code(unit.parent)
         parent_name = parent.name if parent else ""
         if sub is None:
-            found.append(_reminder(form, root, unit, parent_name, MISSING, None, (), today))
+            found.append(_reminder(sender, unit, parent_name, MISSING, None, ()))
         elif sub.status is Status.REJECTED:
             errors = tuple(p for p in sub.problems if p.severity is Severity.ERROR)
-            found.append(_reminder(form, root, unit, parent_name, REJECTED, sub, errors, today))
+            found.append(_reminder(sender, unit, parent_name, REJECTED, sub, errors))
         else:
             asks = tuple(
                 p
@@ -57,40 +66,27 @@ def reminders(
                 if p.severity is Severity.WARNING and Tag.NEEDS_EXPLANATION in p.code.tags
             )
             if asks:
-                found.append(_reminder(form, root, unit, parent_name, TO_EXPLAIN, sub, asks, today))
+                found.append(_reminder(sender, unit, parent_name, TO_EXPLAIN, sub, asks))
     return found
 
 
 def _reminder(
-    form: Form,
-    root: Unit,
+    sender: _Sender,
     unit: Unit,
     parent: str,
     situation: str,
     sub: Submission | None,
     problems: tuple[Problem, ...],
-    today: dt.date,
 ) -> Reminder:
     file = sub.file if sub else ""
-    return Reminder(
-        unit,
-        parent,
-        situation,
-        file,
-        problems,
-        _message(form, root, unit, situation, file, problems, today),
-    )
+    message = _message(sender, unit, situation, file, problems)
+    return Reminder(unit, parent, situation, file, problems, message)
 
 
 def _message(
-    form: Form,
-    root: Unit,
-    unit: Unit,
-    situation: str,
-    file: str,
-    problems: tuple[Problem, ...],
-    today: dt.date,
+    sender: _Sender, unit: Unit, situation: str, file: str, problems: tuple[Problem, ...]
 ) -> str:
+    form, root, today = sender.form, sender.root, sender.today
     greeting = f"{unit.contact}同志：您好！" if unit.contact else f"{unit.name}：您好！"
     subject = f"《{form.title}》（{form.period.label}）"
     if situation == MISSING:

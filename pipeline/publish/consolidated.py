@@ -50,7 +50,7 @@ def consolidated_filename(form: Form) -> str:
     return f"{form.period.label}_{form.title}_汇总.xlsx"
 
 
-def write_consolidated(
+def write_consolidated(  # noqa: PLR0913 - an entry point: the file, the definition, the run's results, extra sheets
     path: Path,
     form: Form,
     registry: Registry,

@@ -38,7 +38,7 @@ def read_inbox(
     return check_files(discover(inbox), form, registry, progress, outdir, use_cache)[0]
 
 
-def check_files(
+def check_files(  # noqa: PLR0913 - an entry point: the entries, the definition, four options
     found: list[Entry],
     form: Form,
     registry: Registry,

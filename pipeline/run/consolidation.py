@@ -37,7 +37,7 @@ from pipeline.run.result import RunResult
 from pipeline.run.safety import encrypt_outputs, guard_outdir
 
 
-def run_consolidation(
+def run_consolidation(  # noqa: PLR0913 - an entry point: folders, the definition, four options
     inbox: Path,
     outdir: Path,
     form: Form,
