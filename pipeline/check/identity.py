@@ -7,7 +7,8 @@ import difflib
 from collections.abc import Iterator
 
 from pipeline.check.values import Place, shown
-from pipeline.core.problems import Problem, ProblemCode, make_problem
+from pipeline.core.catalogue import ProblemCode
+from pipeline.core.problems import Problem, make_problem
 from pipeline.core.records import (
     RawSubmission,
     Submission,

@@ -13,7 +13,8 @@ from pipeline.check.values import (
     shown,
     value_problems,
 )
-from pipeline.core.problems import ProblemCode, Severity, make_problem
+from pipeline.core.catalogue import ProblemCode, Severity
+from pipeline.core.problems import make_problem
 from pipeline.core.records import (
     RawLedger,
     Submission,

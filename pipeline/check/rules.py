@@ -7,7 +7,8 @@ from collections.abc import Iterator
 from pipeline.check.identity import place_of
 from pipeline.check.scope import SCOPE_SYSTEM, scope_sensitive
 from pipeline.check.values import Place
-from pipeline.core.problems import Problem, ProblemCode, Severity, make_problem
+from pipeline.core.catalogue import ProblemCode, Severity
+from pipeline.core.problems import Problem, make_problem
 from pipeline.core.records import (
     Submission,
 )

@@ -3,7 +3,8 @@ some rules only note a difference there. One policy, used by validation, 催报 
 
 from __future__ import annotations
 
-from pipeline.core.problems import Problem, Tag
+from pipeline.core.catalogue import Tag
+from pipeline.core.problems import Problem
 from pipeline.form.model import Form
 
 SCOPE_SYSTEM = "全系统"

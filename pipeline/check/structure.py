@@ -6,7 +6,8 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from pipeline.check.normalize import to_text
-from pipeline.core.problems import Problem, ProblemCode, make_problem
+from pipeline.core.catalogue import ProblemCode
+from pipeline.core.problems import Problem, make_problem
 from pipeline.core.records import (
     RawSubmission,
 )

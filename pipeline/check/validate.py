@@ -12,7 +12,7 @@ from pipeline.check.ledgers import read_ledger
 from pipeline.check.rules import check_rules, check_self_indicators
 from pipeline.check.structure import check_structure
 from pipeline.check.values import typed_value
-from pipeline.core.problems import Severity
+from pipeline.core.catalogue import Severity
 from pipeline.core.records import RawSubmission, Submission
 from pipeline.form.model import Form
 from pipeline.form.registry import Registry

@@ -8,7 +8,8 @@ from collections.abc import Iterator
 from typing import TypedDict
 
 from pipeline.check.normalize import Normalized, to_bool, to_choice, to_date, to_int, to_text
-from pipeline.core.problems import Problem, ProblemCode, make_problem
+from pipeline.core.catalogue import ProblemCode
+from pipeline.core.problems import Problem, make_problem
 from pipeline.core.records import (
     ErrorValue,
     NoCachedValue,

@@ -23,8 +23,8 @@ from pipeline.cli.options import (
 from pipeline.cli.screen import BarProgress, print_feedback_failures, print_run
 from pipeline.combine.compare import CompareError, check_comparable
 from pipeline.combine.levels import max_level
+from pipeline.core.catalogue import SEVERITY_LABEL
 from pipeline.core.filenames import safe
-from pipeline.core.problems import SEVERITY_LABEL
 from pipeline.core.records import STATUS_LABEL, Status
 from pipeline.publish.outputs import OutputOptions
 from pipeline.publish.readback import read_previous

@@ -13,7 +13,8 @@ import datetime as dt
 from dataclasses import dataclass
 
 from pipeline.combine.select import counting
-from pipeline.core.problems import Problem, Severity, Tag
+from pipeline.core.catalogue import Severity, Tag
+from pipeline.core.problems import Problem
 from pipeline.core.records import Status, Submission
 from pipeline.form.model import Form
 from pipeline.form.registry import Registry, Unit

@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import datetime as dt
 
-from pipeline.core.problems import ProblemCode, make_problem
+from pipeline.core.catalogue import ProblemCode
+from pipeline.core.problems import make_problem
 from pipeline.core.records import Status, Submission
 from pipeline.form.registry import Registry
 

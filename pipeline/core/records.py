@@ -7,7 +7,8 @@ import sys
 from dataclasses import dataclass, field
 from enum import StrEnum
 
-from pipeline.core.problems import Problem, Severity
+from pipeline.core.catalogue import Severity
+from pipeline.core.problems import Problem
 
 
 class Status(StrEnum):

@@ -12,8 +12,9 @@ import xlsxwriter
 
 from pipeline.combine.consolidate import UNIT_COLUMNS, Consolidation
 from pipeline.combine.select import counting
+from pipeline.core.catalogue import CODE_TABLE_HEADERS, SEVERITY_LABEL, code_table
 from pipeline.core.files import atomic_output
-from pipeline.core.problems import CODE_TABLE_HEADERS, SEVERITY_LABEL, Problem, code_table
+from pipeline.core.problems import Problem
 from pipeline.core.records import STATUS_LABEL, Status, Submission
 from pipeline.form.model import AGGREGATION_LABEL, Form, Indicator
 from pipeline.form.registry import Registry

@@ -12,8 +12,9 @@ ledgers by header row is the normal way to read it, and says nothing.
 
 from __future__ import annotations
 
+from pipeline.core.catalogue import ProblemCode
 from pipeline.core.cells import a1, column_letters, column_number
-from pipeline.core.problems import ProblemCode, make_problem
+from pipeline.core.problems import make_problem
 from pipeline.core.records import RawLedger, RawSubmission, RawValue
 from pipeline.form.model import Form, Ledger
 from pipeline.read.types import WorkbookData

@@ -7,8 +7,9 @@ from __future__ import annotations
 from pathlib import Path
 from typing import BinaryIO
 
+from pipeline.core.catalogue import ProblemCode
 from pipeline.core.filenames import display_name
-from pipeline.core.problems import ProblemCode, make_problem
+from pipeline.core.problems import make_problem
 from pipeline.core.records import RawSubmission
 from pipeline.form.model import Form
 from pipeline.read.decrypt import WrongPassword, decrypt_workbook

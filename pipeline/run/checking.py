@@ -7,7 +7,8 @@ import json
 from pathlib import Path
 
 from pipeline.combine.select import settle_duplicates
-from pipeline.core.problems import ProblemCode, make_problem
+from pipeline.core.catalogue import ProblemCode
+from pipeline.core.problems import make_problem
 from pipeline.core.records import Status, Submission
 from pipeline.form.model import Form
 from pipeline.form.registry import Registry

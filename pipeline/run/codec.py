@@ -12,7 +12,8 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from pipeline.core.problems import Problem, ProblemCode, Severity
+from pipeline.core.catalogue import ProblemCode, Severity
+from pipeline.core.problems import Problem
 from pipeline.core.records import Status, Submission
 
 SCHEMA = 1

@@ -22,8 +22,9 @@ from pebble import ProcessExpired, ProcessPool
 
 from pipeline.check.validate import validate
 from pipeline.core import limits
+from pipeline.core.catalogue import ProblemCode
 from pipeline.core.filenames import display_name
-from pipeline.core.problems import ProblemCode, make_problem
+from pipeline.core.problems import make_problem
 from pipeline.core.records import Submission
 from pipeline.form.model import Form
 from pipeline.form.registry import Registry

@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 
 from pipeline.check.normalize import to_bool, to_date, to_int, to_text
 from pipeline.check.validate import validate
-from pipeline.core.problems import ProblemCode
+from pipeline.core.catalogue import ProblemCode
 from pipeline.core.records import RawValue, Status
 from tests.support.builders import raw_from_sample
 

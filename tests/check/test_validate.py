@@ -10,7 +10,7 @@ from dataclasses import replace
 import pytest
 
 from pipeline.check.validate import validate
-from pipeline.core.problems import ProblemCode, Severity
+from pipeline.core.catalogue import ProblemCode, Severity
 from pipeline.core.records import RawValue, Status
 from pipeline.form.expr import Skip, evaluate
 from pipeline.form.load import load_form

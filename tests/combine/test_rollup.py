@@ -15,7 +15,7 @@ import pytest
 from pipeline.check.scope import is_scope_note
 from pipeline.combine.levels import cut_totals, level_cut
 from pipeline.combine.rollup import rollup_filename, rollup_values
-from pipeline.core.problems import ProblemCode, Severity
+from pipeline.core.catalogue import ProblemCode, Severity
 from pipeline.core.records import Status
 from pipeline.demo.fill import fill_return
 from pipeline.demo.sample import sample_return

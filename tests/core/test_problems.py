@@ -22,20 +22,13 @@ from pathlib import Path
 
 import pytest
 
-from pipeline.core.problems import (
-    CODE_TABLE_HEADERS,
-    Problem,
-    ProblemCode,
-    Severity,
-    Tag,
-    code_table,
-    make_problem,
-)
+from pipeline.core.catalogue import CODE_TABLE_HEADERS, ProblemCode, Severity, Tag, code_table
+from pipeline.core.problems import Problem, make_problem
 from tests.support.paths import ROOT
 
 PIPELINE = ROOT / "pipeline"
 TESTS = ROOT / "tests"
-CATALOGUE = PIPELINE / "core" / "problems.py"
+CATALOGUE = PIPELINE / "core" / "catalogue.py"
 NAMED = re.compile(r"\bProblemCode\.([A-Z][A-Z_]*)\b")
 
 

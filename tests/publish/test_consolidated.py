@@ -11,7 +11,7 @@ import pytest
 
 from pipeline.check.validate import validate
 from pipeline.combine.consolidate import consolidate
-from pipeline.core.problems import CODE_TABLE_HEADERS, ProblemCode, code_table
+from pipeline.core.catalogue import CODE_TABLE_HEADERS, ProblemCode, code_table
 from pipeline.core.records import RawValue
 from pipeline.publish import consolidated
 from pipeline.publish.consolidated import RunInfo, write_consolidated

@@ -24,7 +24,8 @@ from openpyxl.worksheet.hyperlink import Hyperlink
 
 from pipeline.check.validate import validate
 from pipeline.cli import cli
-from pipeline.core.problems import SEVERITY_LABEL, Problem, ProblemCode, Severity
+from pipeline.core.catalogue import SEVERITY_LABEL, ProblemCode, Severity
+from pipeline.core.problems import Problem
 from pipeline.demo.fill import fill_return
 from pipeline.demo.sample import sample_return
 from pipeline.publish.feedback import openpyxl_copy as feedback

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from pipeline.core.problems import ProblemCode
+from pipeline.core.catalogue import ProblemCode
 from pipeline.core.records import ErrorValue, NoCachedValue
 from pipeline.read import xlsx_layout
 from pipeline.read.xlsx import read_xlsx

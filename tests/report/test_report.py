@@ -11,7 +11,8 @@ from pipeline.combine.compare import PreviousPeriod, compare
 from pipeline.combine.consolidate import consolidate
 from pipeline.combine.reconcile import reconcile
 from pipeline.combine.remind import MISSING, REJECTED, TO_EXPLAIN, reminders
-from pipeline.core.problems import ProblemCode, Severity, make_problem
+from pipeline.core.catalogue import ProblemCode, Severity
+from pipeline.core.problems import make_problem
 from pipeline.core.records import Status, Submission
 from pipeline.form.model import Period
 from pipeline.report.draft import build_report

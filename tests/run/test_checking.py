@@ -6,7 +6,8 @@ from __future__ import annotations
 import datetime as dt
 import shutil
 
-from pipeline.core.problems import ProblemCode, make_problem
+from pipeline.core.catalogue import ProblemCode
+from pipeline.core.problems import make_problem
 from pipeline.core.records import Status
 from pipeline.read.inbox import discover
 from pipeline.run.checking import check_files

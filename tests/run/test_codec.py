@@ -8,7 +8,7 @@ import json
 import pytest
 
 from pipeline.check.validate import validate
-from pipeline.core.problems import ProblemCode
+from pipeline.core.catalogue import ProblemCode
 from pipeline.core.records import RawValue
 from pipeline.run.codec import CodecError, decode, encode
 from tests.support.builders import raw_from_sample

@@ -24,7 +24,7 @@ import msoffcrypto
 import openpyxl
 import pytest
 
-from pipeline.core.problems import ProblemCode
+from pipeline.core.catalogue import ProblemCode
 from pipeline.demo.inbox import make_demo_inbox
 from pipeline.publish.consolidated import consolidated_filename
 from pipeline.publish.encrypt import PASSWORD_ENV

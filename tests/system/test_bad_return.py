@@ -9,7 +9,7 @@ from __future__ import annotations
 import datetime as dt
 
 from pipeline.check.validate import validate
-from pipeline.core.problems import ProblemCode, Severity
+from pipeline.core.catalogue import ProblemCode, Severity
 from pipeline.core.records import Status
 from pipeline.read.returns import read_return
 

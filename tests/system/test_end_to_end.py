@@ -14,7 +14,7 @@ import pytest
 from click.testing import CliRunner
 
 from pipeline.cli import cli
-from pipeline.core.problems import ProblemCode
+from pipeline.core.catalogue import ProblemCode
 from pipeline.publish.consolidated import consolidated_filename
 from tests.support.paths import FORM_PATH, UNITS_PATH
 from tests.support.programs import needs_libreoffice, soffice_convert

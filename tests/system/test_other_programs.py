@@ -23,7 +23,8 @@ from pathlib import Path
 import pytest
 
 from pipeline.check.validate import validate
-from pipeline.core.problems import ProblemCode, make_problem
+from pipeline.core.catalogue import ProblemCode
+from pipeline.core.problems import make_problem
 from pipeline.core.records import RawSubmission, Status
 from pipeline.demo.fill import fill_return
 from pipeline.demo.inbox import make_demo_inbox

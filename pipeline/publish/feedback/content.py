@@ -5,8 +5,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from pipeline.core.catalogue import SEVERITY_LABEL, Severity, Tag
 from pipeline.core.filenames import GBK_MARK, output_file_name
-from pipeline.core.problems import SEVERITY_LABEL, Problem, Severity, Tag
+from pipeline.core.problems import Problem
 from pipeline.core.records import Submission
 
 FEEDBACK_FOLDER = "反馈"

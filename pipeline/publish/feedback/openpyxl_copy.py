@@ -20,8 +20,9 @@ from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.formula import ArrayFormula, DataTableFormula
 from openpyxl.worksheet.hyperlink import Hyperlink
 
+from pipeline.core.catalogue import SEVERITY_LABEL
 from pipeline.core.files import atomic_output
-from pipeline.core.problems import SEVERITY_LABEL, Problem
+from pipeline.core.problems import Problem
 from pipeline.core.records import Submission
 from pipeline.form.model import Form
 from pipeline.publish.feedback.content import (

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from pipeline.core.problems import Tag
+from pipeline.core.catalogue import Tag
 from pipeline.core.records import Submission
 from pipeline.form.model import Form
 from pipeline.publish.feedback.openpyxl_copy import write_feedback_copy

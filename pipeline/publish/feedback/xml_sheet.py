@@ -15,8 +15,9 @@ from dataclasses import dataclass, field
 
 from lxml import etree
 
+from pipeline.core.catalogue import Severity
 from pipeline.core.cells import column_letters, column_number
-from pipeline.core.problems import Problem, Severity
+from pipeline.core.problems import Problem
 from pipeline.publish.feedback.xml_parts import (
     R_ID,
     REL_NS,

@@ -8,7 +8,7 @@ import copy
 
 from lxml import etree
 
-from pipeline.core.problems import Severity
+from pipeline.core.catalogue import Severity
 from pipeline.publish.feedback.content import FILL_COLORS, LINK_COLOR
 from pipeline.publish.feedback.xml_parts import NotPlain, main
 
