@@ -1,0 +1,183 @@
+"""The archive's database: one SQLite file (standard library), append-only, each run written in
+one transaction, every record bound into a hash chain so that an edit made outside the program
+is found on the next run.
+
+Why SQLite: one file the clerk can back up, transactions that survive a killed run (WAL), and
+a lock that keeps two runs from writing at once. Why a hash chain: the 统计法 asks offices to
+keep what was received (审核、签署、交接、归档); a chain shows that nothing kept was changed
+afterwards. Each record's hash covers its fields; each run's hash covers the run's record, the
+hashes of every record the run added, and the previous run's hash.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import sqlite3
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from pathlib import Path
+
+from pipeline.core.files import private_folder
+
+SCHEMA_VERSION = 1
+APPLICATION_ID = 0x44464C5A  # "DFLZ": tells our archive from another program's SQLite file
+BUSY_SECONDS = 60  # a second run waits this long for the first one's write to finish
+
+# Every version's schema, applied in order: an archive of version n is migrated by running
+# MIGRATIONS[n:] in one transaction.
+MIGRATIONS: list[tuple[str, ...]] = [
+    (
+        "CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)",
+        "CREATE TABLE runs (id INTEGER PRIMARY KEY, started TEXT NOT NULL, finished TEXT,"
+        " command TEXT, version TEXT, form_id TEXT, form_version TEXT, period TEXT,"
+        " period_start TEXT, period_end TEXT, spec TEXT, totals TEXT, outputs TEXT,"
+        " prev_hash TEXT NOT NULL, hash TEXT NOT NULL)",
+        "CREATE TABLE contents (sha256 TEXT PRIMARY KEY, run_id INTEGER NOT NULL, size INTEGER,"
+        " unit TEXT, period TEXT, form_id TEXT, form_version TEXT, data BLOB NOT NULL,"
+        " hash TEXT NOT NULL)",
+        "CREATE TABLE sightings (id INTEGER PRIMARY KEY, run_id INTEGER NOT NULL,"
+        " sha256 TEXT NOT NULL, name TEXT, name_bytes_hex TEXT, mtime REAL, unit TEXT,"
+        " period TEXT, form_id TEXT, status TEXT, counted INTEGER, reason TEXT,"
+        " problems TEXT, hash TEXT NOT NULL)",
+        "CREATE INDEX sightings_by_unit ON sightings (period, unit)",
+        "CREATE INDEX runs_by_period ON runs (form_id, period)",
+    ),
+]
+RUN_FIELDS = ("id", "started", "finished", "command", "version", "form_id", "form_version",
+              "period", "period_start", "period_end", "spec", "totals", "outputs")  # fmt: skip
+CONTENT_FIELDS = ("sha256", "run_id", "size", "unit", "period", "form_id", "form_version", "data")
+SIGHTING_FIELDS = ("id", "run_id", "sha256", "name", "name_bytes_hex", "mtime", "unit", "period",
+                   "form_id", "status", "counted", "reason", "problems")  # fmt: skip
+GENESIS = "0" * 64
+
+
+class ArchiveError(Exception):
+    """The archive cannot be used: one Chinese sentence saying why and what to do."""
+
+
+def open_archive(path: Path, create: bool = True) -> sqlite3.Connection:
+    """The archive at `path`, checked (ours, a schema we know) and migrated; made when missing
+    and `create`. Raises ArchiveError, leaving the file as it was."""
+    if not path.exists():
+        if not create:
+            raise ArchiveError(f"档案文件“{path}”不存在：还没有汇总过，或请用 --archive 指定档案")
+        private_folder(path.parent)
+    elif not path.is_file() or path.is_symlink():
+        raise ArchiveError(f"档案“{path}”不是普通文件：请用 --archive 指定档案文件")
+    try:
+        connection = sqlite3.connect(path, timeout=BUSY_SECONDS, isolation_level=None)
+        connection.execute("PRAGMA foreign_keys = ON")
+        application, version = _identity(connection)
+    except sqlite3.DatabaseError:
+        raise ArchiveError(
+            f"档案文件“{path}”已损坏或不是数据库：请从备份恢复，或用 --archive 指定新的档案文件"
+        ) from None
+    if application not in (0, APPLICATION_ID) or (application == 0 and version):
+        connection.close()
+        raise ArchiveError(f"“{path}”是其他程序的数据库，不是报送档案：请用 --archive 指定档案文件")
+    if version > SCHEMA_VERSION:
+        connection.close()
+        raise ArchiveError(
+            f"档案“{path}”由较新版本的程序建立（档案格式 {version}，本程序支持 {SCHEMA_VERSION}）："
+            "请更新程序后再运行"
+        )
+    if version < SCHEMA_VERSION:
+        _migrate(connection, version)
+    os.chmod(path, 0o600)  # names of disciplined persons: the clerk's eyes only
+    return connection
+
+
+def _identity(connection: sqlite3.Connection) -> tuple[int, int]:
+    application = connection.execute("PRAGMA application_id").fetchone()[0]
+    version = connection.execute("PRAGMA user_version").fetchone()[0]
+    if application == 0 and version == 0:  # a new file, or a database that is not ours
+        tables = connection.execute("SELECT count(*) FROM sqlite_master").fetchone()[0]
+        if tables:
+            return -1, 0
+    return application, version
+
+
+def _migrate(connection: sqlite3.Connection, version: int) -> None:
+    connection.execute("PRAGMA journal_mode = WAL")  # a killed run leaves the last commit
+    with transaction(connection):
+        for statements in MIGRATIONS[version:]:
+            for statement in statements:
+                connection.execute(statement)
+        connection.execute(f"PRAGMA application_id = {APPLICATION_ID}")
+        connection.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+
+
+@contextmanager
+def transaction(connection: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
+    """BEGIN IMMEDIATE … COMMIT: the write lock is taken first, so two runs never interleave;
+    anything that goes wrong (a kill included) leaves the archive as it was."""
+    connection.execute("BEGIN IMMEDIATE")
+    try:
+        yield connection
+    except BaseException:
+        connection.execute("ROLLBACK")
+        raise
+    connection.execute("COMMIT")
+
+
+# Hashes
+
+
+def record_hash(fields: Mapping[str, object]) -> str:
+    """The hash of one record's fields (canonical JSON; blobs as their own hash)."""
+    plain = {k: (hashlib.sha256(v).hexdigest() if isinstance(v, bytes) else v)
+             for k, v in fields.items()}  # fmt: skip
+    text = json.dumps(plain, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def run_hash(prev: str, run: Mapping[str, object], added: list[str]) -> str:
+    """A run's link in the chain: the previous link, the run's record, what it added."""
+    digest = hashlib.sha256(prev.encode())
+    digest.update(record_hash(run).encode())
+    for item in added:
+        digest.update(item.encode())
+    return digest.hexdigest()
+
+
+def verify(connection: sqlite3.Connection) -> int:
+    """Recompute every record's hash and every link; the number of runs. ArchiveError when a
+    record was changed, added or removed outside the program."""
+    contents = _rehashed(connection, "contents", CONTENT_FIELDS, "sha256")
+    sightings = _rehashed(connection, "sightings", SIGHTING_FIELDS, "id")
+    columns = ", ".join(RUN_FIELDS)
+    prev, runs = GENESIS, 0
+    for row in connection.execute(f"SELECT {columns}, prev_hash, hash FROM runs ORDER BY id"):
+        run = dict(zip(RUN_FIELDS, row[: len(RUN_FIELDS)], strict=True))
+        stored_prev, stored = row[-2], row[-1]
+        added = contents.pop(run["id"], []) + sightings.pop(run["id"], [])
+        if stored_prev != prev or run_hash(prev, run, added) != stored:
+            raise _tampered(f"第 {run['id']} 次汇总的记录")
+        prev, runs = stored, runs + 1
+    if contents or sightings:
+        raise _tampered("不属于任何一次汇总的记录")
+    return runs
+
+
+def _rehashed(
+    connection: sqlite3.Connection, table: str, fields: tuple[str, ...], order: str
+) -> dict[int, list[str]]:
+    """run id -> the recomputed hashes of the table's records that run added, in order;
+    ArchiveError when a stored hash does not match."""
+    found: dict[int, list[str]] = {}
+    query = f"SELECT {', '.join(fields)}, hash FROM {table} ORDER BY run_id, {order}"
+    for row in connection.execute(query):
+        record = dict(zip(fields, row[:-1], strict=True))
+        if record_hash(record) != row[-1]:
+            raise _tampered(f"表 {table} 中的一条记录")
+        found.setdefault(int(record["run_id"]), []).append(row[-1])
+    return found
+
+
+def _tampered(what: str) -> ArchiveError:
+    return ArchiveError(
+        f"报送档案中{what}在本程序之外被改动过，已停止运行（档案未作任何修改）：请从备份恢复档案，"
+        "或把改动情况报告技术支持"
+    )
