@@ -13,7 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from pipeline.combine.consolidate import Consolidation
-from pipeline.form.model import Form
+from pipeline.form.model import AGGREGATION_LABEL, Form, Indicator
 
 NEEDS_EXPLANATION = "需说明"
 
@@ -28,6 +28,8 @@ class PreviousPeriod:
     period: str
     totals: dict[str, int | None]
     labels: dict[str, str] = field(default_factory=dict)
+    # code -> (label, unit of measure, aggregation label): the 口径 of each figure then
+    definitions: dict[str, tuple[str, str, str]] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -36,10 +38,11 @@ class Change:
     current: int | None
     previous: int | None
     flagged: bool
+    redefined: bool = False  # 口径变化: label, unit or aggregation differ; never a 增减%
 
     @property
     def difference(self) -> int | None:
-        if self.current is None or self.previous is None:
+        if self.current is None or self.previous is None or self.redefined:
             return None
         return self.current - self.previous
 
@@ -62,6 +65,10 @@ class Comparison:
     @property
     def flagged(self) -> list[Change]:
         return [c for c in self.changes.values() if c.flagged]
+
+    @property
+    def redefined(self) -> list[Change]:
+        return [c for c in self.changes.values() if c.redefined]
 
     @property
     def version_changed(self) -> bool:
@@ -95,10 +102,19 @@ def compare(result: Consolidation, form: Form, previous: PreviousPeriod) -> Comp
             continue
         current = _int(result.totals[ind.code].value)
         earlier = previous.totals[ind.code]
+        if _redefined(ind, previous):
+            changes[ind.code] = Change(ind.code, current, earlier, False, redefined=True)
+            continue
         changes[ind.code] = Change(ind.code, current, earlier, _flag(current, earlier, threshold))
     codes = {i.code for i in numeric}
     dropped = [(c, previous.labels.get(c, "")) for c in previous.totals if c not in codes]
     return Comparison(previous, threshold, changes, new, dropped)
+
+
+def _redefined(ind: Indicator, previous: PreviousPeriod) -> bool:
+    """The indicator's 口径 changed between the periods (when the earlier one is known)."""
+    then = previous.definitions.get(ind.code)
+    return then is not None and then != (ind.label, ind.unit, AGGREGATION_LABEL[ind.aggregation])
 
 
 def _int(value: object) -> int | None:

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import xlsxwriter
 
+from pipeline.combine.changes import Place
 from pipeline.combine.consolidate import UNIT_COLUMNS, Consolidation
 from pipeline.combine.select import counting
 from pipeline.core.catalogue import CODE_TABLE_HEADERS, SEVERITY_LABEL, code_table
@@ -45,6 +46,7 @@ class RunInfo:
     started: dt.datetime
     inbox: str
     registry_file: str
+    places: Mapping[str, Place] = field(default_factory=dict)  # sha256 -> 报送次数, 上次报送时间
 
 
 def consolidated_filename(form: Form) -> str:
@@ -71,6 +73,7 @@ def write_consolidated(  # noqa: PLR0913 - an entry point: the file, the definit
             {"title": f"{form.title} 汇总", "created": FIXED_CREATED, "author": ""}
         )
         writer = _Writer(workbook, form, registry, result, submissions)
+        writer.places = run.places
         writer.summary()
         writer.by_unit()
         for extra in extras:
@@ -97,6 +100,7 @@ class _Writer:
     ):
         self.wb, self.form, self.registry, self.result = wb, form, registry, result
         self.submissions = submissions
+        self.places: Mapping[str, Place] = {}  # sha256 -> 报送次数, 上次报送时间 (archive)
         add = wb.add_format
         self.title = add(styles.TITLE)
         self.note = add(styles.NOTE)
@@ -258,6 +262,8 @@ class _Writer:
             "说明",
             "填报人",
             "联系电话",
+            "报送次数",
+            "上次报送时间",
         ]
         ws.write_row(0, 0, headers, self.header)
         row = 1
@@ -279,7 +285,7 @@ class _Writer:
             row = self._status_row(ws, row, "", "（未能识别单位）", "", sub)
         ws.autofilter(0, 0, max(row - 1, 1), len(headers) - 1)
         ws.freeze_panes(1, 2)
-        set_widths(ws, [10, 30, 24, 16, 36, 12, 20, 8, 8, 60, 10, 14])
+        set_widths(ws, [10, 30, 24, 16, 36, 12, 20, 8, 8, 60, 10, 14, 9, 20])
 
     def _status_row(self, ws, row: int, code: str, name: str, parent: str, sub: Submission) -> int:
         for col, value in enumerate([code, name, parent, STATUS_LABEL[sub.status], sub.file]):
@@ -293,6 +299,10 @@ class _Writer:
         ws.write_string(row, 9, sub.reason, self.error if sub.errors else None)
         for col, code_ in ((10, "FILLER"), (11, "FILLER_PHONE")):
             self.write_value(ws, row, col, sub.values.get(code_))
+        place = self.places.get(sub.sha256)
+        if place is not None:
+            ws.write_number(row, 12, place.ordinal)
+            ws.write_string(row, 13, place.previous)
         return row + 1
 
     # 审核问题

@@ -6,6 +6,7 @@ Each function returns a `SheetExtra`: a callable that `write.write_consolidated`
 
 from __future__ import annotations
 
+from pipeline.combine.changes import UNASKED, Change
 from pipeline.combine.compare import NEEDS_EXPLANATION, Comparison
 from pipeline.combine.consolidate import Total
 from pipeline.combine.levels import CutColumn
@@ -15,6 +16,7 @@ from pipeline.publish.consolidated import SheetExtra
 from pipeline.publish.xlsx_style import print_setup, row_height
 
 HEADER_ROW = 3  # 汇总's header row
+REDEFINED = "口径变化（名称、计量单位或汇总方式与上期不同），不比较"
 MESSAGE_WIDTH = 80  # the 催报 message column
 
 
@@ -41,11 +43,18 @@ def comparison_columns(comparison: Comparison) -> SheetExtra:
                 ws.write_number(row, col + 2, change.ratio, percent)
             if change.flagged:
                 ws.write_string(row, col + 3, NEEDS_EXPLANATION, flag)
+            elif change.redefined:
+                ws.write_string(row, col + 3, REDEFINED, flag)
         ws.write_string(
             1,
             col,
             f"与上期“{previous.file}”（表样版本 {previous.version}）比较："
-            f"变化超过 ±{comparison.threshold:.0%} 的 {len(comparison.flagged)} 项指标需说明原因。",
+            f"变化超过 ±{comparison.threshold:.0%} 的 {len(comparison.flagged)} 项指标需说明原因"
+            + (
+                f"；{len(comparison.redefined)} 项指标口径变化，不计算增减。"
+                if comparison.redefined
+                else "。"
+            ),
             writer.note,
         )
         below = max(writer.summary_rows.values(), default=HEADER_ROW) + 2
@@ -165,6 +174,45 @@ def remind_sheet(found: list[Reminder]) -> SheetExtra:
                 ws.set_row(row, height)
         ws.freeze_panes(4, 2)
         for col, width in enumerate([10, 28, 22, 12, 28, 8, 10, 14, MESSAGE_WIDTH]):
+            ws.set_column(col, col, width)
+        print_setup(ws)
+
+    return extra
+
+
+CHANGE_HEADERS = ["单位编码", "单位名称", "报送次数", "工作表", "单元格", "指标编码", "指标名称",
+                  "原值", "新值", "类型"]  # fmt: skip
+CHANGE_WIDTHS = [10, 26, 8, 20, 10, 24, 40, 24, 24, 14]
+
+
+def changes_sheet(found: list[Change]) -> SheetExtra:
+    """修改情况: one row per figure or ledger row a resubmission changed, typed by whether the
+    clerk asked for it (未经要求的修改 first: those are the figures to ask the unit about)."""
+
+    def extra(writer) -> None:
+        ws = writer.wb.add_worksheet("修改情况")
+        unasked = sum(1 for c in found if c.kind == UNASKED)
+        units = len({c.unit_code for c in found})
+        ws.write_string(0, 0, "重报修改情况（与该单位上次计入汇总的报表相比）", writer.title)
+        ws.write_string(
+            1, 0,
+            f"{units} 个单位重报，共修改 {len(found)} 处，其中未经要求的修改 {unasked} 处"
+            "（原来没有问题却改了的数字，请向该单位核实原因）。",
+            writer.note,
+        )  # fmt: skip
+        ws.write_row(3, 0, CHANGE_HEADERS, writer.header)
+        for row, change in enumerate(found, start=4):
+            texts = [change.unit_code, change.unit_name]
+            for col, value in enumerate(texts):
+                ws.write_string(row, col, value)
+            ws.write_number(row, 2, change.ordinal)
+            rest = [change.sheet, change.cell, change.code, change.name, change.old, change.new]
+            for col, value in enumerate(rest, start=3):
+                ws.write_string(row, col, value)
+            ws.write_string(row, 9, change.kind, writer.error if change.kind == UNASKED else None)
+        ws.autofilter(3, 0, max(3 + len(found), 4), len(CHANGE_HEADERS) - 1)
+        ws.freeze_panes(4, 2)
+        for col, width in enumerate(CHANGE_WIDTHS):
             ws.set_column(col, col, width)
         print_setup(ws)
 

@@ -15,6 +15,7 @@ from pathlib import Path
 
 from pipeline.check.scope import SCOPE_SYSTEM
 from pipeline.combine import chart_tables as dashboard
+from pipeline.combine.changes import Change
 from pipeline.combine.compare import Comparison, PreviousPeriod, compare
 from pipeline.combine.consolidate import Consolidation
 from pipeline.combine.levels import cut_totals, level_cut
@@ -28,6 +29,7 @@ from pipeline.form.registry import Registry
 from pipeline.publish.consolidated import SheetExtra
 from pipeline.publish.consolidated_charts import dashboard_sheet
 from pipeline.publish.consolidated_sheets import (
+    changes_sheet,
     comparison_columns,
     level_columns,
     reconcile_sheet,
@@ -64,6 +66,7 @@ class Prepared:
     reminders: list[Reminder]
     comparison: Comparison | None
     files: dict[str, Path] = field(default_factory=dict)  # manifest key -> path written
+    changes: list[Change] = field(default_factory=list)  # 修改情况 (from the archive)
 
     @property
     def differences(self) -> list[Check]:
@@ -116,6 +119,8 @@ def sheet_extras(prepared: Prepared) -> list[SheetExtra]:
             dashboard.top_units(p.result, p.registry),
         )
     )
+    if p.changes:
+        extras.append(changes_sheet(p.changes))
     extras.append(reconcile_sheet(p.checks))
     extras.append(remind_sheet(p.reminders))
     return extras

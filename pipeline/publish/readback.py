@@ -38,7 +38,7 @@ def read_previous(path: Path) -> PreviousPeriod:
             for row in workbook[ABOUT_SHEET].iter_rows(max_col=2, values_only=True)
             if row and row[0]
         }
-        totals, labels = _summary(workbook[SUMMARY_SHEET], name)
+        totals, labels, definitions = _summary(workbook[SUMMARY_SHEET], name)
     finally:
         workbook.close()
     return PreviousPeriod(
@@ -48,10 +48,13 @@ def read_previous(path: Path) -> PreviousPeriod:
         period=about.get("报告期", "").split("（")[0],
         totals=totals,
         labels=labels,
+        definitions=definitions,
     )
 
 
-def _summary(ws, name: str) -> tuple[dict[str, int | None], dict[str, str]]:
+def _summary(
+    ws, name: str
+) -> tuple[dict[str, int | None], dict[str, str], dict[str, tuple[str, str, str]]]:
     rows = ws.iter_rows(values_only=True)
     header: tuple = ()
     for _, row in zip(range(HEADER_ROWS), rows, strict=False):
@@ -61,12 +64,18 @@ def _summary(ws, name: str) -> tuple[dict[str, int | None], dict[str, str]]:
     if "合计" not in header:
         raise CompareError(f"“{name}”的“汇总”表找不到“指标编码”和“合计”列")
     code_col, label_col, total_col = 0, header.index("指标名称"), header.index("合计")
+    unit_col = header.index("计量单位") if "计量单位" in header else None
+    how_col = header.index("汇总方式") if "汇总方式" in header else None
     totals: dict[str, int | None] = {}
     labels: dict[str, str] = {}
+    definitions: dict[str, tuple[str, str, str]] = {}
     for row in rows:
         if not row or not row[code_col] or not row[label_col]:
             continue  # section headings, blank rows, notes below the table
         value = row[total_col]
-        totals[str(row[code_col])] = int(value) if isinstance(value, int | float) else None
-        labels[str(row[code_col])] = str(row[label_col])
-    return totals, labels
+        code = str(row[code_col])
+        totals[code] = int(value) if isinstance(value, int | float) else None
+        labels[code] = str(row[label_col])
+        if unit_col is not None and how_col is not None:
+            definitions[code] = (labels[code], str(row[unit_col] or ""), str(row[how_col] or ""))
+    return totals, labels, definitions
