@@ -24,6 +24,9 @@ def clerk_config(tmp_path_factory) -> Path:
     the programs it starts: never the real home."""
     folder = tmp_path_factory.mktemp("clerk-config")
     os.environ["PIPELINE_CONFIG_DIR"] = str(folder)
+    # No archive unless a test asks for one (--archive): runs of different tests must not
+    # become one office's history.
+    os.environ["PIPELINE_ARCHIVE"] = ""
     return folder
 
 

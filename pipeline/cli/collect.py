@@ -11,9 +11,11 @@ import click
 from pipeline.cli.options import (
     Definition,
     Refusal,
+    archive_options,
     definition_options,
     exit_status,
     load_definition,
+    open_archive,
     out_option,
     output_options,
     password_option,
@@ -21,7 +23,7 @@ from pipeline.cli.options import (
     read_password,
 )
 from pipeline.cli.screen import BarProgress, print_feedback_failures, print_run
-from pipeline.combine.compare import CompareError, check_comparable
+from pipeline.combine.compare import CompareError, PreviousPeriod, check_comparable
 from pipeline.combine.levels import max_level
 from pipeline.core.catalogue import SEVERITY_LABEL
 from pipeline.core.filenames import safe
@@ -29,6 +31,7 @@ from pipeline.core.records import STATUS_LABEL, Status
 from pipeline.publish.outputs import OutputOptions
 from pipeline.publish.readback import read_previous
 from pipeline.read.inbox import entries_for
+from pipeline.run.archive import Archive
 from pipeline.run.checking import check_files
 from pipeline.run.consolidation import run_consolidation
 from pipeline.run.feedback import finish_feedback
@@ -45,6 +48,7 @@ from pipeline.run.safety import encrypt_outputs
 @definition_options
 @output_options
 @password_option
+@archive_options
 def consolidate(  # noqa: PLR0913 - click passes one parameter per option
     inbox: Path,
     out_dir: Path,
@@ -53,9 +57,11 @@ def consolidate(  # noqa: PLR0913 - click passes one parameter per option
     form_path: Path,
     units_path: Path,
     level: int,
-    compare_path: Path | None,
+    compare_with: str | None,
     share: bool,
     ask_password: bool,
+    archive_path: Path | None,
+    no_archive: bool,
 ) -> None:
     """审核 INBOX 文件夹中的全部报表并汇总。
 
@@ -65,8 +71,15 @@ def consolidate(  # noqa: PLR0913 - click passes one parameter per option
     """
     definition = load_definition(form_path, units_path)
     password = read_password(ask_password)
-    options = output_choice(definition, level, compare_path, share, password, report=False)
-    result = consolidate_folder(inbox, out_dir, definition, options, quiet, not no_cache)
+    archive = open_archive(archive_path, no_archive, inbox)
+    try:
+        previous = previous_choice(compare_with, definition, archive)
+        options = output_choice(definition, level, previous, share, password, report=False)
+        result = consolidate_folder(inbox, out_dir, definition, options, quiet, not no_cache,
+                                    archive)  # fmt: skip
+    finally:
+        if archive is not None:
+            archive.close()
     sys.exit(exit_status(not result.clean))
 
 
@@ -77,6 +90,7 @@ def consolidate(  # noqa: PLR0913 - click passes one parameter per option
 @definition_options
 @output_options
 @password_option
+@archive_options
 def report(  # noqa: PLR0913 - click passes one parameter per option
     inbox: Path,
     out_dir: Path,
@@ -84,9 +98,11 @@ def report(  # noqa: PLR0913 - click passes one parameter per option
     form_path: Path,
     units_path: Path,
     level: int,
-    compare_path: Path | None,
+    compare_with: str | None,
     share: bool,
     ask_password: bool,
+    archive_path: Path | None,
+    no_archive: bool,
 ) -> None:
     """汇总 INBOX 并生成报告稿（Word 和 Markdown）：<报告期>_统计情况.docx / .md。
 
@@ -97,15 +113,21 @@ def report(  # noqa: PLR0913 - click passes one parameter per option
     """
     definition = load_definition(form_path, units_path)
     password = read_password(ask_password)
-    options = output_choice(definition, level, compare_path, share, password, report=True)
-    result = consolidate_folder(inbox, out_dir, definition, options, quiet)
+    archive = open_archive(archive_path, no_archive, inbox)
+    try:
+        previous = previous_choice(compare_with, definition, archive)
+        options = output_choice(definition, level, previous, share, password, report=True)
+        result = consolidate_folder(inbox, out_dir, definition, options, quiet, True, archive)
+    finally:
+        if archive is not None:
+            archive.close()
     sys.exit(exit_status(not result.clean))
 
 
 def output_choice(
     definition: Definition,
     level: int,
-    compare_path: Path | None,
+    previous: PreviousPeriod | None,
     share: bool,
     password: str | None,
     report: bool,
@@ -114,25 +136,44 @@ def output_choice(
     deepest = max_level(definition.registry)
     if not 0 <= level <= deepest:
         raise Refusal(f"错误：--level 应在 0 到 {deepest} 之间（单位名单共 {deepest} 级下属）")
-    previous = None
-    if compare_path is not None:
-        if not compare_path.is_file():
-            raise Refusal(f"错误：上期汇总表“{compare_path}”不存在")
-        try:
-            previous = read_previous(compare_path)
-            check_comparable(previous, definition.form)
-        except CompareError as exc:
-            raise Refusal(f"错误：{exc}") from None
     return OutputOptions(level, previous, share, report, password)
 
 
-def consolidate_folder(
+def previous_choice(
+    compare_with: str | None, definition: Definition, archive: Archive | None
+) -> PreviousPeriod | None:
+    """--compare: an earlier consolidated workbook, or a period the archive holds (上期: the
+    latest one that ended before this period began)."""
+    if compare_with is None:
+        return None
+    try:
+        if Path(compare_with).is_file():
+            previous = read_previous(Path(compare_with))
+        elif archive is None:
+            raise Refusal(
+                f"错误：上期汇总表“{compare_with}”不存在（不使用报送档案时只能指定汇总表）"
+            )
+        else:
+            previous = archive.previous_period(definition.form, compare_with)
+            if previous is None:
+                held = "、".join(p[0] for p in archive.periods(definition.form.id)) or "无"
+                raise Refusal(
+                    f"错误：“{compare_with}”不是汇总表文件，报送档案中也没有这一期（档案中有：{held}）"
+                )
+        check_comparable(previous, definition.form)
+    except CompareError as exc:
+        raise Refusal(f"错误：{exc}") from None
+    return previous
+
+
+def consolidate_folder(  # noqa: PLR0913 - the run's inputs, each independent
     inbox: Path,
     out_dir: Path,
     definition: Definition,
     options: OutputOptions,
     quiet: bool,
     use_cache: bool = True,
+    archive: Archive | None = None,
 ) -> RunResult:
     if not inbox.is_dir():
         raise Refusal(f"错误：收件文件夹“{inbox}”不存在或不是文件夹")
@@ -141,8 +182,9 @@ def consolidate_folder(
     progress = NoProgress() if quiet else BarProgress()
     form, registry = definition.form, definition.registry
     result = run_consolidation(
-        inbox, out_dir, form, registry, str(definition.units_path), progress, options, use_cache
-    )
+        inbox, out_dir, form, registry, str(definition.units_path), progress, options, use_cache,
+        archive,
+    )  # fmt: skip
     print_run(result, registry)
     return result
 

@@ -11,6 +11,7 @@ import click
 
 from pipeline.cli.collect import check, consolidate, report
 from pipeline.cli.definition import spec, template, units
+from pipeline.cli.history import history
 from pipeline.cli.options import EXIT_BUG, EXIT_OK, Refusal
 from pipeline.cli.tools import bench, demo
 from pipeline.core.filenames import safe
@@ -28,7 +29,7 @@ def cli() -> None:
         )
 
 
-for command in (template, spec, units, consolidate, report, check, demo, bench):
+for command in (template, spec, units, consolidate, report, check, history, demo, bench):
     cli.add_command(command)
 
 

@@ -15,6 +15,8 @@ from pipeline.form.model import DefinitionError, Form
 from pipeline.form.registry import Registry
 from pipeline.publish.encrypt import PASSWORD_ENV
 from pipeline.read.registry_file import load_registry
+from pipeline.run.archive import ARCHIVE_ENV, ARCHIVE_FOLDER, ARCHIVE_NAME, Archive
+from pipeline.run.archive_store import ArchiveError
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 DEFAULT_FORM = PROJECT_ROOT / "input_templates" / "form.yaml"
@@ -70,6 +72,46 @@ def definition_options(command):
     )(command)
 
 
+def archive_options(command):
+    """--archive and --no-archive, shared by consolidate, report and history."""
+    command = click.option(
+        "--no-archive", is_flag=True, help="本次不记入报送档案（不保存收到的报表和汇总结果）"
+    )(command)
+    return click.option(
+        "--archive",
+        "archive_path",
+        type=click.Path(path_type=Path),
+        default=None,
+        help=f"报送档案文件（默认：当前文件夹下的 {ARCHIVE_FOLDER}/{ARCHIVE_NAME}）",
+    )(command)
+
+
+def default_archive() -> Path | None:
+    """$PIPELINE_ARCHIVE when set (empty: no archive unless --archive is given; the test
+    suite runs so), else archive/报送档案.sqlite in the current folder (the project's, for
+    `make`), kept across runs and periods."""
+    setting = os.environ.get(ARCHIVE_ENV)
+    if setting is None:
+        return Path(ARCHIVE_FOLDER) / ARCHIVE_NAME
+    return Path(setting) if setting else None
+
+
+def open_archive(
+    archive_path: Path | None, no_archive: bool, inbox: Path | None = None
+) -> Archive | None:
+    """The archive a command uses (None with --no-archive); a usage error when it cannot be
+    trusted or used, the file left untouched."""
+    path = archive_path or default_archive()
+    if no_archive or path is None:
+        return None
+    if inbox is not None and path.resolve().is_relative_to(inbox.resolve()):
+        raise Refusal(f"错误：报送档案“{path}”不能放在收件文件夹中：请用 --archive 指定其他位置")
+    try:
+        return Archive(path)
+    except ArchiveError as exc:
+        raise Refusal(f"错误：{exc}") from None
+
+
 def output_options(command):
     """--level, --compare and --share, shared by consolidate and report."""
     command = click.option(
@@ -77,10 +119,10 @@ def output_options(command):
     )(command)
     command = click.option(
         "--compare",
-        "compare_path",
-        type=click.Path(path_type=Path),
+        "compare_with",
         default=None,
-        help="上期汇总表（同一表样），汇总表增加上期、增减、增减%列",
+        help="与之比较的上期：上期汇总表文件（同一表样），或报送档案中的期别（如 2021年下半年，"
+        "或“上期”）。汇总表增加上期、增减、增减%列",
     )(command)
     return click.option(
         "--level",

@@ -14,6 +14,7 @@ from pipeline.cli.options import (
     definition_options,
     form_option,
     load_definition,
+    open_archive,
     out_option,
     quiet_option,
 )
@@ -47,7 +48,12 @@ def demo(inbox: Path, out_dir: Path, quiet: bool, form_path: Path, units_path: P
     click.echo(f"已生成 {len(expected)} 个示例文件：{safe(str(inbox))}")
     # The demo shows every output: the 脱敏 copy and the report draft included.
     options = OutputOptions(share=True, report=True)
-    result = consolidate_folder(inbox, out_dir, definition, options, quiet)
+    archive = open_archive(None, False, inbox)
+    try:
+        result = consolidate_folder(inbox, out_dir, definition, options, quiet, True, archive)
+    finally:
+        if archive is not None:
+            archive.close()
     # The demo contains deliberate mistakes: it succeeds when each file got the status
     # it was designed to get (the rejections that make `consolidate` exit 3 included).
     actual = {s.file: s.status for s in result.submissions}
