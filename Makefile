@@ -4,6 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 INBOX ?= inbox
 OUT ?= output
+UNIT ?=
 STAMP := $(VENV)/.installed
 
 .PHONY: demo test consolidate check template units spec share report bench lint format clean
@@ -36,6 +37,10 @@ share: $(STAMP)
 report: $(STAMP)
 	@mkdir -p $(INBOX)
 	$(PY) -m pipeline report $(INBOX) --out $(OUT)
+
+## 查看报送档案中某单位本期的每次报送（make history UNIT=LJ102；不写 UNIT 则列出全部单位）
+history: $(STAMP)
+	$(PY) -m pipeline history $(UNIT)
 
 ## 重新生成下发模板 input_templates/*.xlsx
 template: $(STAMP)

@@ -58,35 +58,65 @@ class ArchiveError(Exception):
 
 
 def open_archive(path: Path, create: bool = True) -> sqlite3.Connection:
-    """The archive at `path`, checked (ours, a schema we know) and migrated; made when missing
-    and `create`. Raises ArchiveError, leaving the file as it was."""
+    """The archive at `path`, checked (ours, a schema we know, every record as written) and
+    migrated; made when missing and `create`. Raises ArchiveError, leaving the file exactly as
+    it was: the checks read through a read-only connection, which never writes (not even
+    the checkpoint a closing read-write connection makes in WAL mode)."""
     if not path.exists():
         if not create:
             raise ArchiveError(f"档案文件“{path}”不存在：还没有汇总过，或请用 --archive 指定档案")
         private_folder(path.parent)
-    elif not path.is_file() or path.is_symlink():
+        connection = _connect(path, path)
+        _migrate(connection, 0)
+        os.chmod(path, 0o600)  # names of disciplined persons: the clerk's eyes only
+        return connection
+    if not path.is_file() or path.is_symlink():
         raise ArchiveError(f"档案“{path}”不是普通文件：请用 --archive 指定档案文件")
+    reader = _connect(path, f"{path.resolve().as_uri()}?mode=ro")
     try:
-        connection = sqlite3.connect(path, timeout=BUSY_SECONDS, isolation_level=None)
+        version = _checked_version(reader, path)
+        if version == SCHEMA_VERSION:
+            verify(reader)
+    finally:
+        reader.close()
+    connection = _connect(path, path)
+    if version < SCHEMA_VERSION:
+        _migrate(connection, version)
+        verify(connection)
+    return connection
+
+
+def _connect(path: Path, target: Path | str) -> sqlite3.Connection:
+    try:
+        connection = sqlite3.connect(
+            target, timeout=BUSY_SECONDS, isolation_level=None, uri=isinstance(target, str)
+        )
         connection.execute("PRAGMA foreign_keys = ON")
+        connection.execute("SELECT count(*) FROM sqlite_master").fetchone()
+    except sqlite3.DatabaseError:
+        raise _damaged(path) from None
+    return connection
+
+
+def _checked_version(connection: sqlite3.Connection, path: Path) -> int:
+    try:
         application, version = _identity(connection)
     except sqlite3.DatabaseError:
-        raise ArchiveError(
-            f"档案文件“{path}”已损坏或不是数据库：请从备份恢复，或用 --archive 指定新的档案文件"
-        ) from None
+        raise _damaged(path) from None
     if application not in (0, APPLICATION_ID) or (application == 0 and version):
-        connection.close()
         raise ArchiveError(f"“{path}”是其他程序的数据库，不是报送档案：请用 --archive 指定档案文件")
     if version > SCHEMA_VERSION:
-        connection.close()
         raise ArchiveError(
             f"档案“{path}”由较新版本的程序建立（档案格式 {version}，本程序支持 {SCHEMA_VERSION}）："
             "请更新程序后再运行"
         )
-    if version < SCHEMA_VERSION:
-        _migrate(connection, version)
-    os.chmod(path, 0o600)  # names of disciplined persons: the clerk's eyes only
-    return connection
+    return version
+
+
+def _damaged(path: Path) -> ArchiveError:
+    return ArchiveError(
+        f"档案文件“{path}”已损坏或不是数据库：请从备份恢复，或用 --archive 指定新的档案文件"
+    )
 
 
 def _identity(connection: sqlite3.Connection) -> tuple[int, int]:

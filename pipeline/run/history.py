@@ -19,7 +19,7 @@ class Submitted:
     file: str
     sha256: str
     status: str
-    counted: bool
+    counted: bool  # counted in the period's latest run
     errors: int
     warnings: int
     reason: str
@@ -32,7 +32,9 @@ def history(
     """unit -> its returns for the period, oldest first (one unit when `unit` is given)."""
     latest: dict[tuple[str, str], Sighting] = {}
     first: dict[tuple[str, str], str] = {}
-    for sighting in archive.sightings(form.id, period, unit):
+    seen = archive.sightings(form.id, period, unit)
+    last_run = max((s.run_id for s in seen), default=0)  # "counted": in the latest run
+    for sighting in seen:
         if not sighting.unit or not sighting.sha256 or sighting.status == "ignored":
             continue
         key = (sighting.unit, sighting.sha256)
@@ -43,7 +45,8 @@ def history(
         returns = found.setdefault(code, [])
         errors = sum(1 for p in sighting.problems if p.get("severity") == "error")
         returns.append(Submitted(len(returns) + 1, first[(code, sha256)], sighting.name, sha256,
-                                 sighting.status, sighting.counted, errors,
+                                 sighting.status, sighting.counted and sighting.run_id == last_run,
+                                 errors,
                                  len(sighting.problems) - errors, sighting.reason))  # fmt: skip
     for returns in found.values():
         for before, after in zip(returns, returns[1:], strict=False):
