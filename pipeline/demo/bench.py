@@ -98,11 +98,13 @@ def _registry(n: int) -> list[Unit]:
 # Measure
 
 
-def run_ours(form_path: Path, data: BenchData, out: Path) -> dict:
+def run_ours(form_path: Path, data: BenchData, out: Path, archive: Path | None = None) -> dict:
+    """One `consolidate` process, with the archive at `archive` (None: --no-archive)."""
     timings = out.parent / "timings.json"
     env = dict(os.environ, PIPELINE_TIMINGS=str(timings))
+    keep = ["--archive", str(archive)] if archive else ["--no-archive"]
     command = [sys.executable, "-m", "pipeline", "consolidate", str(data.inbox), "--out", str(out),
-               "--quiet", "--units", str(data.units), "--form", str(form_path)]  # fmt: skip
+               "--quiet", "--units", str(data.units), "--form", str(form_path), *keep]  # fmt: skip
     started = time.perf_counter()
     process = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     _, status, usage = os.wait4(process.pid, 0)
@@ -194,11 +196,12 @@ def bench(form_path: Path, n: int, folder: Path | None = None, echo=print) -> di
         started = time.perf_counter()
         data = generate(form, work / "data", n)
         echo(f"生成 {n} 份报表用时 {time.perf_counter() - started:.1f} 秒（不计入比较）")
-        ours = run_ours(form_path, data, work / "out")
-        resubmit(form, data)
-        again = run_ours(
-            form_path, data, work / "out"
-        )  # the clerk re-runs after one unit resubmits
+        archive = work / "archive" / "报送档案.sqlite"
+        plain = run_ours(form_path, data, work / "out-plain")  # without the archive
+        ours = run_ours(form_path, data, work / "out", archive)
+        resubmit(form, data)  # the clerk re-runs after one unit resubmits
+        again = run_ours(form_path, data, work / "out", archive)
+        again_plain = run_ours(form_path, data, work / "out-plain")
         baseline_seconds, baseline_files = run_baseline(data, form, work / "baseline.xlsx")
         scaled = baseline_seconds * n / baseline_files
         inflate = inflate_all(data)
@@ -219,6 +222,8 @@ def bench(form_path: Path, n: int, folder: Path | None = None, echo=print) -> di
         "peak_rss_mb": round(ours["peak_rss_mb"], 1),
         "rerun_seconds": round(again["seconds"], 3),
         "rerun_ratio": round(again["seconds"] / ours["seconds"], 3),
+        "archive_overhead": round(ours["seconds"] / plain["seconds"] - 1, 3),
+        "archive_overhead_rerun": round(again["seconds"] / again_plain["seconds"] - 1, 3),
     }
     _table(result, stages, baseline_files, baseline_seconds, inflate, echo)
     return result
@@ -252,6 +257,10 @@ def _table(result: dict, stages: dict, baseline_files: int, baseline_seconds: fl
          + f"（启动及其他 {1 - sum(shares.values()):.0%}）")  # fmt: skip
     echo(
         f"比朴素做法快 {result['speedup_vs_baseline']:.1f} 倍，是下限用时的 {result['ratio_to_floor']:.2f} 倍"
+    )
+    echo(
+        f"报送档案增加用时：首次汇总 {result['archive_overhead']:+.1%}，"
+        f"重报后再汇总 {result['archive_overhead_rerun']:+.1%}"
     )
     echo(json.dumps(result, ensure_ascii=False))
 
