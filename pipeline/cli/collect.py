@@ -146,6 +146,7 @@ def previous_choice(
     latest one that ended before this period began)."""
     if compare_with is None:
         return None
+    previous: PreviousPeriod | None
     try:
         if Path(compare_with).is_file():
             previous = read_previous(Path(compare_with))

@@ -31,7 +31,8 @@ from pipeline.demo.sample import sample_return
 from pipeline.form.load import load_form
 from pipeline.form.model import Form
 from pipeline.form.registry import Registry, Unit
-from pipeline.publish.consolidated import RunInfo, write_consolidated
+from pipeline.publish.consolidated import write_consolidated
+from pipeline.publish.consolidated_accounts import RunInfo
 from pipeline.publish.registry_book import write_registry_book
 from pipeline.publish.rollup_return import FastFiller
 from pipeline.publish.template import template_filename, write_template

@@ -21,7 +21,8 @@ from pipeline.core.filenames import display_name, safe
 from pipeline.core.records import Status, Submission
 from pipeline.form.model import Form
 from pipeline.form.registry import Registry
-from pipeline.publish.consolidated import RunInfo, consolidated_filename, write_consolidated
+from pipeline.publish.consolidated import consolidated_filename, write_consolidated
+from pipeline.publish.consolidated_accounts import RunInfo
 from pipeline.publish.outputs import (
     OutputOptions,
     prepare_outputs,

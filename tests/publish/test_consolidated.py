@@ -14,7 +14,8 @@ from pipeline.combine.consolidate import consolidate
 from pipeline.core.catalogue import CODE_TABLE_HEADERS, ProblemCode, code_table
 from pipeline.core.records import RawValue
 from pipeline.publish import consolidated
-from pipeline.publish.consolidated import RunInfo, write_consolidated
+from pipeline.publish.consolidated import write_consolidated
+from pipeline.publish.consolidated_accounts import RunInfo
 from tests.support.builders import raw_from_sample
 
 
