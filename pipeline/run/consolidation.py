@@ -71,7 +71,7 @@ def run_consolidation(  # noqa: PLR0913 - an entry point: folders, the definitio
         kept = _new_contents(archive, submissions)
         history = resubmissions(form, submissions, archive) if archive else Resubmissions()
         # Feedback workbooks are made by the workers while this process writes.
-        pending = start_feedback(workers, submissions, outdir)
+        pending = start_feedback(workers, submissions, outdir, history.notes)
         clock.append(time.perf_counter())
         chosen = accepted(submissions, registry)
         result = consolidate(chosen, form, registry)

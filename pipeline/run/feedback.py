@@ -4,12 +4,14 @@ for (kept in the cache once made), then given their final names."""
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 from pathlib import Path
 
 from pipeline.core.files import private_folder
 from pipeline.core.records import Status, Submission
 from pipeline.publish.feedback.content import (
     FEEDBACK_FOLDER,
+    Resubmitted,
     feedback_path,
     staged_path,
     wants_feedback,
@@ -22,7 +24,10 @@ FEEDBACK_STATUSES = (Status.REJECTED, Status.ACCEPTED_WITH_WARNINGS)
 
 
 def start_feedback(
-    workers: Workers, submissions: list[Submission], outdir: Path
+    workers: Workers,
+    submissions: list[Submission],
+    outdir: Path,
+    notes: Mapping[str, Resubmitted] = {},
 ) -> list[FeedbackJob]:
     """Start a feedback workbook for each return that counts and has problems (superseded
     and ignored files get none), unless the cache already staged it."""
@@ -32,7 +37,7 @@ def start_feedback(
         for sub in submissions
         if sub.status in FEEDBACK_STATUSES and sub.sha256 and sub.source and wants_feedback(sub)
     ]
-    return workers.feedback([(sub, staged) for sub, staged in orders if not staged.exists()])
+    return workers.feedback([(sub, staged) for sub, staged in orders if not staged.exists()], notes)
 
 
 def wait_feedback(

@@ -14,7 +14,7 @@ import multiprocessing
 import os
 import resource
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -28,6 +28,7 @@ from pipeline.core.problems import make_problem
 from pipeline.core.records import Submission
 from pipeline.form.model import Form
 from pipeline.form.registry import Registry
+from pipeline.publish.feedback.content import Resubmitted
 from pipeline.publish.feedback.write import write_feedback
 from pipeline.publish.outputs import RollupOrder
 from pipeline.publish.rollup_return import fill_rollup
@@ -93,10 +94,12 @@ def check_return(path: str, sha256: str, mtime: float) -> Submission:
     return sub
 
 
-def make_feedback(sub: Submission, source: str, staged: str) -> None:
+def make_feedback(
+    sub: Submission, source: str, staged: str, resubmitted: Resubmitted | None = None
+) -> None:
     """Write one feedback workbook (runs in a worker)."""
     assert _form is not None
-    write_feedback(sub, Path(source), Path(staged), _form)
+    write_feedback(sub, Path(source), Path(staged), _form, resubmitted)
 
 
 def fill_rollup_return(path: str, values: dict, ledgers: dict) -> None:
@@ -181,8 +184,11 @@ class Workers:
 
         return written
 
-    def feedback(self, orders: list[tuple[Submission, Path]]) -> list[FeedbackJob]:
-        """Start writing a feedback workbook for each (submission, staged path)."""
+    def feedback(
+        self, orders: list[tuple[Submission, Path]], notes: Mapping[str, Resubmitted] = {}
+    ) -> list[FeedbackJob]:
+        """Start writing a feedback workbook for each (submission, staged path); `notes`: what
+        a resubmission (by sha256) did to the problems of the return before it."""
         if not orders:
             return []
         pool = self._get_pool(len(orders))
@@ -192,7 +198,7 @@ class Workers:
                 staged,
                 pool.schedule(
                     make_feedback,
-                    args=(_problems_only(sub), sub.source, str(staged)),
+                    args=(_problems_only(sub), sub.source, str(staged), notes.get(sub.sha256)),
                     timeout=limits.SECONDS_PER_FILE,
                 ),
             )

@@ -7,9 +7,10 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 
-from pipeline.combine.changes import Change, Place, PriorReturn, changes
+from pipeline.combine.changes import Change, Place, PriorReturn, changes, progress
 from pipeline.core.records import Status, Submission
 from pipeline.form.model import Form
+from pipeline.publish.feedback.content import Resubmitted, problem_key
 from pipeline.run.archive import Archive
 
 COUNTING = (Status.ACCEPTED, Status.ACCEPTED_WITH_WARNINGS, Status.REJECTED)
@@ -20,6 +21,7 @@ class Resubmissions:
     places: dict[str, Place] = field(default_factory=dict)  # sha256 -> its place
     changes: list[Change] = field(default_factory=list)  # 修改情况, in registry order
     earlier: dict[str, PriorReturn] = field(default_factory=dict)  # unit -> counted before
+    notes: dict[str, Resubmitted] = field(default_factory=dict)  # sha256 -> its feedback's
 
 
 def resubmissions(form: Form, submissions: list[Submission], archive: Archive) -> Resubmissions:
@@ -44,6 +46,10 @@ def resubmissions(form: Form, submissions: list[Submission], archive: Archive) -
             found.earlier[unit] = earlier
             ordinal = found.places[counting.sha256].ordinal
             found.changes.extend(changes(form, earlier.submission, counting, ordinal))
+            done = progress(earlier.submission, counting)
+            found.notes[counting.sha256] = Resubmitted(
+                ordinal, tuple(done.fixed), frozenset(problem_key(p) for p in done.still_open)
+            )
     return found
 
 

@@ -30,7 +30,7 @@ from pipeline.demo.fill import fill_return
 from pipeline.demo.sample import sample_return
 from pipeline.publish.feedback import openpyxl_copy as feedback
 from pipeline.publish.feedback import write as feedback_write
-from pipeline.publish.feedback.content import FEEDBACK_SHEET, HEADERS
+from pipeline.publish.feedback.content import FEEDBACK_SHEET, HEADERS, Resubmitted, problem_key
 from pipeline.publish.feedback.write import write_feedback
 from pipeline.publish.feedback.xml_edit import write_feedback_xml
 from pipeline.publish.rollup_return import FastFiller
@@ -118,13 +118,15 @@ def with_edge_problems(sub):
     return replace(sub, problems=[*sub.problems, *extra])
 
 
-def both_paths(sub, source: Path, folder: Path, form, monkeypatch) -> tuple[Path, Path]:
+def both_paths(
+    sub, source: Path, folder: Path, form, monkeypatch, resubmitted=None
+) -> tuple[Path, Path]:
     """(fast path's workbook, openpyxl path's workbook) through write_feedback."""
     fast, slow = folder / "fast.xlsx", folder / "slow.xlsx"
-    assert write_feedback_xml(sub, source, fast, form)
+    assert write_feedback_xml(sub, source, fast, form, resubmitted)
     with monkeypatch.context() as patch:
         patch.setattr(feedback_write, "write_feedback_xml", lambda *args: False)
-        write_feedback(sub, source, slow, form)
+        write_feedback(sub, source, slow, form, resubmitted)
     return fast, slow
 
 
@@ -770,3 +772,30 @@ def test_libreoffice_opens_the_fast_paths_workbook_of_other_shapes(
         cell = back[problem.sheet][problem.cell]
         assert cell.fill.fgColor.rgb[-6:] == FILL[problem.severity]
         assert problem.message in cell.comment.text
+
+
+def test_a_resubmissions_list_says_what_was_fixed_still_open_and_new(
+    returns, form, registry, tmp_path, monkeypatch
+) -> None:
+    """Both ways write the same list: the title's summary, 与上次相比 for every problem, and
+    the earlier return's problems this one no longer has, below the table."""
+    sub = with_edge_problems(checked(returns["fill"], form, registry))
+    old = Problem(RULE, Severity.ERROR, "上次的问题，已改正", sheet="封面", cell="B9")
+    kept = sub.problems[0]
+    resubmitted = Resubmitted(3, (old,), frozenset({problem_key(kept)}))
+    fast, slow = both_paths(sub, returns["fill"], tmp_path, form, monkeypatch, resubmitted)
+    got, expected = snapshot(fast, sub), snapshot(slow, sub)
+    got.pop("selected"), expected.pop("selected")
+    assert got == expected
+    values = got["values"]
+    title = values[(FEEDBACK_SHEET, "A1")]
+    new = len(sub.problems) - 1
+    assert title.endswith(
+        f"（第 3 次报送，与上次相比：已改正 1 处，仍未改正 1 处，新出现 {new} 处）"
+    )
+    assert values[(FEEDBACK_SHEET, "H4")] == "与上次相比"
+    assert values[(FEEDBACK_SHEET, "H5")] == "仍未改正"
+    assert {values[(FEEDBACK_SHEET, f"H{5 + n}")] for n in range(1, new + 1)} == {"新出现"}
+    below = 4 + len(sub.problems) + 2
+    assert values[(FEEDBACK_SHEET, f"A{below}")].startswith("上次报送中的以下问题")
+    assert values[(FEEDBACK_SHEET, f"F{below + 1}")] == "上次的问题，已改正"

@@ -18,6 +18,7 @@ from pipeline.combine.changes import REQUESTED, UNASKED
 from pipeline.demo.inbox import make_demo_inbox
 from pipeline.form.load import load_form
 from pipeline.publish.consolidated import consolidated_filename
+from pipeline.publish.feedback.content import FIXED_HEADING
 from tests.support.paths import FORM_PATH, ROOT, UNITS_PATH
 
 pytestmark = pytest.mark.slow  # runs the real pipeline over a whole inbox
@@ -107,6 +108,23 @@ def test_status_sheet_shows_the_second_submission(resubmitted, form) -> None:
     assert dt.datetime.fromisoformat(mine[0][previous])  # when the first one arrived
     others = [r[ordinal] for r in rows[1:] if r[0] and r[0] != UNIT and r[ordinal]]
     assert set(others) <= {1, 2}  # LJ102 sent two in the first inbox
+
+
+def test_the_units_feedback_says_what_it_fixed_and_what_is_still_open(resubmitted) -> None:
+    """The unit fixed the full-width 11 (a warning) and left its other warning alone."""
+    path = next((resubmitted["out"] / "反馈").glob(f"{UNIT}_*审核意见.xlsx"))
+    book = openpyxl.load_workbook(path, read_only=True)
+    rows = list(book[book.sheetnames[0]].iter_rows(values_only=True))
+    title = str(rows[0][0])
+    assert "第 2 次报送" in title and "已改正 1 处" in title and "仍未改正 1 处" in title
+    assert "新出现 0 处" in title
+    header = next(n for n, r in enumerate(rows) if r and "与上次相比" in r)
+    column = rows[header].index("与上次相比")
+    listed = [r for r in rows[header + 1 :] if r and r[column]]
+    assert [r[column] for r in listed] == ["仍未改正"]
+    fixed_at = next(n for n, r in enumerate(rows) if r and r[0] == FIXED_HEADING)
+    fixed = [r for r in rows[fixed_at + 1 :] if r and r[0]]
+    assert [(r[3], r[4]) for r in fixed] == [(WARNED[1], WARNED[0])]
 
 
 def test_history_shows_both_submissions(resubmitted, form) -> None:

@@ -3,6 +3,7 @@ XML edit and the openpyxl copy): texts, colours, sheet and file names. Pure."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 
 from pipeline.core.catalogue import SEVERITY_LABEL, Severity, Tag
@@ -72,8 +73,47 @@ def comment_text(found: list[Problem]) -> str:
     return "\n".join(f"【{SEVERITY_LABEL[p.severity]}】{p.message}" for p in found)[:2000]
 
 
-def feedback_title(sub: Submission) -> str:
-    return f"{sub.unit_name or sub.file} 报表审核意见：错误 {sub.errors} 处，警告 {sub.warnings} 处"
+@dataclass(frozen=True)
+class Resubmitted:
+    """A resubmission against the unit's return before it: the problems that return had and
+    this one no longer has, and the ones both have (the rest of this return's are new)."""
+
+    ordinal: int  # 报送次数
+    fixed: tuple[Problem, ...]
+    still_open: frozenset[tuple[str, str, str, str]]  # problem_key of the problems both have
+
+    def compared(self, problem: Problem) -> str:
+        return STILL_OPEN if problem_key(problem) in self.still_open else NEWLY_FOUND
+
+
+STILL_OPEN, NEWLY_FOUND = "仍未改正", "新出现"
+COMPARED_HEADER, COMPARED_WIDTH = "与上次相比", 10
+FIXED_HEADING = "上次报送中的以下问题，本次已改正："
+
+
+def problem_key(problem: Problem) -> tuple[str, str, str, str]:
+    """What makes two problems of two returns the same problem."""
+    return (problem.code.name, problem.sheet, problem.cell, problem.indicator)
+
+
+def feedback_title(sub: Submission, resubmitted: Resubmitted | None = None) -> str:
+    title = (
+        f"{sub.unit_name or sub.file} 报表审核意见：错误 {sub.errors} 处，警告 {sub.warnings} 处"
+    )
+    if resubmitted is None:
+        return title
+    still = sum(1 for p in sub.problems if resubmitted.compared(p) == STILL_OPEN)
+    return (
+        f"{title}（第 {resubmitted.ordinal} 次报送，与上次相比：已改正 {len(resubmitted.fixed)} 处，"
+        f"仍未改正 {still} 处，新出现 {len(sub.problems) - still} 处）"
+    )
+
+
+def list_headers(resubmitted: Resubmitted | None) -> tuple[list[str], list[int]]:
+    """The 审核意见 table's headers and widths: a resubmission's says which problems are new."""
+    if resubmitted is None:
+        return HEADERS, WIDTHS
+    return [*HEADERS, COMPARED_HEADER], [*WIDTHS, COMPARED_WIDTH]
 
 
 def link_target(problem: Problem) -> str:

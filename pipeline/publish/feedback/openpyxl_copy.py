@@ -30,13 +30,15 @@ from pipeline.publish.feedback.content import (
     COMMENT_SIZE,
     FEEDBACK_SHEET,
     FILL_COLORS,
-    HEADERS,
+    FIXED_HEADING,
     LINK_COLOR,
     NOTE,
     WIDTHS,
+    Resubmitted,
     comment_text,
     feedback_title,
     link_target,
+    list_headers,
     worst_severity,
 )
 from pipeline.publish.xlsx_style import row_height
@@ -49,7 +51,14 @@ def xml_is_guarded() -> bool:
     return bool(openpyxl.DEFUSEDXML)
 
 
-def write_feedback_copy(sub: Submission, source: Path, path: Path, form: Form, copy: bool) -> Path:
+def write_feedback_copy(  # noqa: PLR0913 - the return, its file, where to, the form, how, and
+    sub: Submission,  # what the unit's return before it had (a resubmission)
+    source: Path,
+    path: Path,
+    form: Form,
+    copy: bool,
+    resubmitted: Resubmitted | None = None,
+) -> Path:
     """The feedback workbook made with openpyxl: a cleaned copy of the unit's workbook with its
     problem cells marked (`copy`), or only the 审核意见 sheet when the file cannot be copied."""
     with warnings.catch_warnings():
@@ -59,7 +68,7 @@ def write_feedback_copy(sub: Submission, source: Path, path: Path, form: Form, c
         _mark_cells(workbook, sub.problems)
     else:
         workbook.remove(workbook.worksheets[0])  # the empty sheet a new workbook starts with
-    _problem_sheet(workbook, sub, linked=copy)
+    _problem_sheet(workbook, sub, copy, resubmitted)
     with atomic_output(path) as tmp:
         workbook.save(tmp)
     return path
@@ -139,24 +148,29 @@ def _mark_cells(workbook: openpyxl.Workbook, problems: list[Problem]) -> None:
         cell.comment = Comment(comment_text(found), COMMENT_AUTHOR, width=width, height=height)
 
 
-def _problem_sheet(workbook: openpyxl.Workbook, sub: Submission, linked: bool) -> None:
+def _problem_sheet(
+    workbook: openpyxl.Workbook, sub: Submission, linked: bool, resubmitted: Resubmitted | None
+) -> None:
     ws = workbook.create_sheet(FEEDBACK_SHEET, 0)
     workbook.active = 0
     for ws_other in workbook.worksheets[1:]:
         ws_other.sheet_view.tabSelected = False
-    _text(ws.cell(1, 1), feedback_title(sub)).font = Font(bold=True, size=14)
+    _text(ws.cell(1, 1), feedback_title(sub, resubmitted)).font = Font(bold=True, size=14)
     _text(ws.cell(2, 1), NOTE)
     if not linked:
         _text(
             ws.cell(3, 1), f"原文件：{sub.file}（无法在原文件上标注，请按下列意见修改后重新报送）"
         )
-    for col, (header, width) in enumerate(zip(HEADERS, WIDTHS, strict=True), start=1):
+    headers, widths = list_headers(resubmitted)
+    for col, (header, width) in enumerate(zip(headers, widths, strict=True), start=1):
         _text(ws.cell(4, col), header).font = Font(bold=True)
         ws.column_dimensions[get_column_letter(col)].width = width
     for number, problem in enumerate(sub.problems, start=1):
         row = 4 + number
         values = [str(number), SEVERITY_LABEL[problem.severity], problem.sheet, problem.cell,
                   problem.indicator, problem.message, problem.value]  # fmt: skip
+        if resubmitted is not None:
+            values.append(resubmitted.compared(problem))
         for col, value in enumerate(values, start=1):
             _text(ws.cell(row, col), value)
         ws.cell(row, 6).alignment = Alignment(wrap_text=True, vertical="top")
@@ -165,11 +179,23 @@ def _problem_sheet(workbook: openpyxl.Workbook, sub: Submission, linked: bool) -
         if linked and problem.sheet in workbook.sheetnames and problem.cell:
             ws.cell(row, 4).hyperlink = Hyperlink(ref=f"D{row}", location=link_target(problem))
             ws.cell(row, 4).font = Font(color=LINK_COLOR, underline="single")
+    if resubmitted is not None and resubmitted.fixed:
+        _fixed_list(ws, 4 + len(sub.problems) + 2, resubmitted)
     ws.freeze_panes = "A5"
     ws.page_setup.orientation = "landscape"
     ws.page_setup.paperSize = ws.PAPERSIZE_A4
     ws.page_setup.fitToWidth, ws.page_setup.fitToHeight = 1, 0
     ws.sheet_properties.pageSetUpPr.fitToPage = True
+
+
+def _fixed_list(ws, row: int, resubmitted: Resubmitted) -> None:
+    """Below the table: the earlier return's problems this one no longer has."""
+    _text(ws.cell(row, 1), FIXED_HEADING).font = Font(bold=True)
+    for number, problem in enumerate(resubmitted.fixed, start=1):
+        values = [str(number), SEVERITY_LABEL[problem.severity], problem.sheet, problem.cell,
+                  problem.indicator, problem.message, problem.value]  # fmt: skip
+        for col, value in enumerate(values, start=1):
+            _text(ws.cell(row + number, col), value)
 
 
 def _text(cell, value: str):

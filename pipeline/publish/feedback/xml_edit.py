@@ -30,7 +30,7 @@ from pipeline.core.files import atomic_output
 from pipeline.core.problems import Problem
 from pipeline.core.records import Submission
 from pipeline.form.model import Form
-from pipeline.publish.feedback.content import FEEDBACK_SHEET, worst_severity
+from pipeline.publish.feedback.content import FEEDBACK_SHEET, Resubmitted, worst_severity
 from pipeline.publish.feedback.xml_comments import comments_part, vml_part
 from pipeline.publish.feedback.xml_list import problem_sheet
 from pipeline.publish.feedback.xml_parts import (
@@ -66,12 +66,14 @@ _NOT_PLAIN = (NotPlain, KeyError, ValueError, IndexError, zipfile.BadZipFile, zl
               etree.LxmlError)  # fmt: skip
 
 
-def write_feedback_xml(sub: Submission, source: Path, path: Path, form: Form) -> bool:
+def write_feedback_xml(
+    sub: Submission, source: Path, path: Path, form: Form, resubmitted: Resubmitted | None = None
+) -> bool:
     """Write the feedback workbook for `sub` by editing `source` (an .xlsx) at the XML level.
     Returns False, writing nothing, when the file is not plain."""
     try:
         package = Package.read(source)
-        changed = _feedback_parts(package, sub, form)
+        changed = _feedback_parts(package, sub, form, resubmitted)
     except _NOT_PLAIN:
         return False
     with atomic_output(path) as tmp:
@@ -79,7 +81,9 @@ def write_feedback_xml(sub: Submission, source: Path, path: Path, form: Form) ->
     return True
 
 
-def _feedback_parts(package: Package, sub: Submission, form: Form) -> dict[str, bytes]:
+def _feedback_parts(
+    package: Package, sub: Submission, form: Form, resubmitted: Resubmitted | None
+) -> dict[str, bytes]:
     """Every part that changes or is new, by name."""
     types = package.root("[Content_Types].xml", f"{{{TYPES_NS}}}Types")
     overrides = {
@@ -104,7 +108,7 @@ def _feedback_parts(package: Package, sub: Submission, form: Form) -> dict[str, 
     changed["xl/styles.xml"] = serialise(styles_root)
 
     part = package.free_name("xl/worksheets/sheet{}.xml", len(sheets) + 1)
-    changed[part] = problem_sheet(sub, set(sheets), own)
+    changed[part] = problem_sheet(sub, set(sheets), own, resubmitted)
     new_types.append((part, WORKSHEET_CT))
     workbook_rels = package.root("xl/_rels/workbook.xml.rels", rel("Relationships"))
     (sheet_rid,) = add_relationships(workbook_rels, [("worksheet", posixpath.relpath(part, "xl"))])
