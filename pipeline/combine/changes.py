@@ -218,14 +218,11 @@ class Progress:
 
 
 def progress(earlier: Submission, later: Submission) -> Progress:
-    def key(p: Problem) -> tuple:
-        return (p.code, p.sheet, p.cell, p.indicator)
-
-    before, after = {key(p) for p in earlier.problems}, {key(p) for p in later.problems}
+    before, after = {p.key for p in earlier.problems}, {p.key for p in later.problems}
     return Progress(
-        fixed=[p for p in earlier.problems if key(p) not in after],
-        still_open=[p for p in later.problems if key(p) in before],
-        new=[p for p in later.problems if key(p) not in before],
+        fixed=[p for p in earlier.problems if p.key not in after],
+        still_open=[p for p in later.problems if p.key in before],
+        new=[p for p in later.problems if p.key not in before],
     )
 
 

@@ -29,6 +29,12 @@ class Problem:
         """Return a copy with the file, and the unit once it is known, filled in."""
         return replace(self, file=file, unit=self.unit if unit is None else unit)
 
+    @property
+    def key(self) -> tuple[str, str, str, str]:
+        """What makes a problem of one return the same problem in the unit's next return
+        (the message may differ: it quotes the value typed)."""
+        return (self.code.name, self.sheet, self.cell, self.indicator)
+
 
 def make_problem(
     code: ProblemCode, /, *, severity: Severity | None = None, **context: object

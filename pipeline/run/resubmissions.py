@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from pipeline.combine.changes import Change, Place, PriorReturn, changes, progress
 from pipeline.core.records import Status, Submission
 from pipeline.form.model import Form
-from pipeline.publish.feedback.content import Resubmitted, problem_key
+from pipeline.publish.feedback.content import Resubmitted
 from pipeline.run.archive import Archive
 
 COUNTING = (Status.ACCEPTED, Status.ACCEPTED_WITH_WARNINGS, Status.REJECTED)
@@ -48,7 +48,7 @@ def resubmissions(form: Form, submissions: list[Submission], archive: Archive) -
             found.changes.extend(changes(form, earlier.submission, counting, ordinal))
             done = progress(earlier.submission, counting)
             found.notes[counting.sha256] = Resubmitted(
-                ordinal, tuple(done.fixed), frozenset(problem_key(p) for p in done.still_open)
+                ordinal, tuple(done.fixed), frozenset(p.key for p in done.still_open)
             )
     return found
 

@@ -30,7 +30,7 @@ from pipeline.demo.fill import fill_return
 from pipeline.demo.sample import sample_return
 from pipeline.publish.feedback import openpyxl_copy as feedback
 from pipeline.publish.feedback import write as feedback_write
-from pipeline.publish.feedback.content import FEEDBACK_SHEET, HEADERS, Resubmitted, problem_key
+from pipeline.publish.feedback.content import FEEDBACK_SHEET, HEADERS, Resubmitted
 from pipeline.publish.feedback.write import write_feedback
 from pipeline.publish.feedback.xml_edit import write_feedback_xml
 from pipeline.publish.rollup_return import FastFiller
@@ -782,7 +782,7 @@ def test_a_resubmissions_list_says_what_was_fixed_still_open_and_new(
     sub = with_edge_problems(checked(returns["fill"], form, registry))
     old = Problem(RULE, Severity.ERROR, "上次的问题，已改正", sheet="封面", cell="B9")
     kept = sub.problems[0]
-    resubmitted = Resubmitted(3, (old,), frozenset({problem_key(kept)}))
+    resubmitted = Resubmitted(3, (old,), frozenset({kept.key}))
     fast, slow = both_paths(sub, returns["fill"], tmp_path, form, monkeypatch, resubmitted)
     got, expected = snapshot(fast, sub), snapshot(slow, sub)
     got.pop("selected"), expected.pop("selected")

@@ -80,20 +80,15 @@ class Resubmitted:
 
     ordinal: int  # 报送次数
     fixed: tuple[Problem, ...]
-    still_open: frozenset[tuple[str, str, str, str]]  # problem_key of the problems both have
+    still_open: frozenset[tuple[str, str, str, str]]  # Problem.key of the problems both have
 
     def compared(self, problem: Problem) -> str:
-        return STILL_OPEN if problem_key(problem) in self.still_open else NEWLY_FOUND
+        return STILL_OPEN if problem.key in self.still_open else NEWLY_FOUND
 
 
 STILL_OPEN, NEWLY_FOUND = "仍未改正", "新出现"
 COMPARED_HEADER, COMPARED_WIDTH = "与上次相比", 10
 FIXED_HEADING = "上次报送中的以下问题，本次已改正："
-
-
-def problem_key(problem: Problem) -> tuple[str, str, str, str]:
-    """What makes two problems of two returns the same problem."""
-    return (problem.code.name, problem.sheet, problem.cell, problem.indicator)
 
 
 def feedback_title(sub: Submission, resubmitted: Resubmitted | None = None) -> str:
