@@ -32,6 +32,7 @@ from pipeline.publish.outputs import OutputOptions
 from pipeline.publish.readback import read_previous
 from pipeline.read.inbox import entries_for
 from pipeline.run.archive import Archive
+from pipeline.run.archive_store import ArchiveError
 from pipeline.run.checking import check_files
 from pipeline.run.consolidation import run_consolidation
 from pipeline.run.feedback import finish_feedback
@@ -162,7 +163,7 @@ def previous_choice(
                     f"错误：“{compare_with}”不是汇总表文件，报送档案中也没有这一期（档案中有：{held}）"
                 )
         check_comparable(previous, definition.form)
-    except CompareError as exc:
+    except (CompareError, ArchiveError) as exc:  # the archive's check may end only now
         raise Refusal(f"错误：{exc}") from None
     return previous
 
@@ -182,10 +183,13 @@ def consolidate_folder(  # noqa: PLR0913 - the run's inputs, each independent
         raise Refusal(f"错误：输出位置“{out_dir}”不是文件夹")
     progress = NoProgress() if quiet else BarProgress()
     form, registry = definition.form, definition.registry
-    result = run_consolidation(
-        inbox, out_dir, form, registry, str(definition.units_path), progress, options, use_cache,
-        archive,
-    )  # fmt: skip
+    try:
+        result = run_consolidation(
+            inbox, out_dir, form, registry, str(definition.units_path), progress, options,
+            use_cache, archive,
+        )  # fmt: skip
+    except ArchiveError as exc:  # found by the check that ran while the inbox was read
+        raise Refusal(f"错误：{exc}") from None
     print_run(result, registry)
     return result
 

@@ -59,10 +59,10 @@ def history(  # noqa: PLR0913 - click passes one parameter per option
     path = archive_path or default_archive()
     if path is None or not path.exists():
         raise Refusal(f"错误：报送档案“{path or ''}”不存在：还没有汇总过，或请用 --archive 指定")
-    archive = open_archive(path, False)
+    label = period or definition.form.period.label
+    archive = open_archive(path, False, scope=(definition.form.id, label))
     assert archive is not None  # a path was given
     try:
-        label = period or definition.form.period.label
         found_history = unit_history(archive, definition.form, label, unit)
     finally:
         archive.close()

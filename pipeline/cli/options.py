@@ -97,17 +97,21 @@ def default_archive() -> Path | None:
 
 
 def open_archive(
-    archive_path: Path | None, no_archive: bool, inbox: Path | None = None
+    archive_path: Path | None,
+    no_archive: bool,
+    inbox: Path | None = None,
+    scope: tuple[str, str] | None = None,
 ) -> Archive | None:
     """The archive a command uses (None with --no-archive); a usage error when it cannot be
-    trusted or used, the file left untouched."""
+    trusted or used, the file left untouched. `scope`: a reader of one period (history)."""
     path = archive_path or default_archive()
     if no_archive or path is None:
         return None
     if inbox is not None and path.resolve().is_relative_to(inbox.resolve()):
         raise Refusal(f"错误：报送档案“{path}”不能放在收件文件夹中：请用 --archive 指定其他位置")
     try:
-        return Archive(path)
+        # A run checks the whole archive while it reads the inbox; history one period, now.
+        return Archive(path, scope=scope, checked_later=scope is None)
     except ArchiveError as exc:
         raise Refusal(f"错误：{exc}") from None
 

@@ -11,9 +11,12 @@ listed.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
-from pipeline.combine.consolidate import Consolidation
 from pipeline.form.model import AGGREGATION_LABEL, Form, Indicator
+
+if TYPE_CHECKING:  # pandas is not loaded for `history`, which reads the archive only
+    from pipeline.combine.consolidate import Consolidation
 
 NEEDS_EXPLANATION = "需说明"
 

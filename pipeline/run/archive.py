@@ -15,6 +15,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
+import sqlite3
 import zlib
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -27,6 +28,8 @@ from pipeline.form.model import AGGREGATION_LABEL, Form
 from pipeline.run import codec
 from pipeline.run.archive_store import (
     GENESIS,
+    ArchiveError,
+    Verification,
     open_archive,
     record_hash,
     run_hash,
@@ -75,42 +78,70 @@ class Sighting:
 class Archive:
     """An open, verified archive (ArchiveError when it cannot be trusted or used)."""
 
-    def __init__(self, path: Path, create: bool = True):
+    def __init__(
+        self,
+        path: Path,
+        create: bool = True,
+        scope: tuple[str, str] | None = None,
+        checked_later: bool = False,
+    ) -> None:
+        """`scope`: verify one period's records only (history); `checked_later`: verify in
+        the background, and the run calls checked() before it uses what the archive says."""
         self.path = path
-        self.db = open_archive(path, create)  # verified
+        existed = path.exists()
+        self.db = open_archive(path, create, scope, verified=not checked_later)
+        self._verification = Verification(path) if checked_later and existed else None
+        self._failure: ArchiveError | None = None
         self.runs = self.db.execute("SELECT count(*) FROM runs").fetchone()[0]
 
+    def checked(self) -> None:
+        """Wait for the background check, if any (ArchiveError: the run must stop; asked
+        again, the same answer)."""
+        if self._failure is not None:
+            raise self._failure
+        verification, self._verification = self._verification, None
+        if verification is not None:
+            try:
+                verification.result()
+            except ArchiveError as exc:
+                self._failure = exc
+                raise
+
     def close(self) -> None:
+        if self._verification is not None:  # the run stopped before it needed the archive
+            self._verification.cancel()
         self.db.close()
 
-    # Reading
+    # Reading (every read waits for the background check: nothing unverified is used)
+
+    def _read(self, query: str, args: tuple = ()) -> sqlite3.Cursor:
+        self.checked()
+        return self.db.execute(query, args)
 
     def known(self) -> set[str]:
         """The contents already kept (their sha256)."""
-        return {row[0] for row in self.db.execute("SELECT sha256 FROM contents")}
+        return {row[0] for row in self._read("SELECT sha256 FROM contents")}
 
     def submission(self, sha256: str) -> Submission:
-        (data,) = self.db.execute(
-            "SELECT data FROM contents WHERE sha256 = ?", (sha256,)
-        ).fetchone()
+        (data,) = self._read("SELECT data FROM contents WHERE sha256 = ?", (sha256,)).fetchone()
         return codec.decode(json.loads(zlib.decompress(data)))
 
-    def counted(self, form_id: str, period: str) -> dict[str, PriorReturn]:
-        """unit -> the return that counted for it in the latest run of this period."""
+    def counted(self, form_id: str, period: str) -> dict[str, tuple[str, str]]:
+        """unit -> (sha256, file name) of the return that counted for it in the latest run of
+        this period. Not the returns themselves: a re-run needs only the few that changed."""
         last = self._latest_run(form_id, period)
         if last is None:
             return {}
-        found = {}
         query = ("SELECT unit, sha256, name FROM sightings WHERE run_id = ? AND counted = 1"
                  " AND sha256 != ''")  # fmt: skip
-        for unit, sha256, name in self.db.execute(query, (last,)):
-            found[unit] = PriorReturn(
-                sha256, name, self.first_seen(sha256), self.submission(sha256)
-            )
-        return found
+        return {unit: (sha256, name) for unit, sha256, name in self._read(query, (last,))}
+
+    def prior(self, sha256: str, name: str) -> PriorReturn:
+        """A kept return, with when it first arrived."""
+        return PriorReturn(sha256, name, self.first_seen(sha256), self.submission(sha256))
 
     def first_seen(self, sha256: str) -> str:
-        row = self.db.execute(
+        row = self._read(
             "SELECT min(r.started) FROM sightings s JOIN runs r ON r.id = s.run_id"
             " WHERE s.sha256 = ?", (sha256,)
         ).fetchone()  # fmt: skip
@@ -124,7 +155,7 @@ class Archive:
             " AND s.status != ? GROUP BY s.unit, s.sha256 ORDER BY min(s.id)"
         )
         found: dict[str, list[tuple[str, str]]] = {}
-        for unit, sha256, seen in self.db.execute(query, (form_id, period, Status.IGNORED.value)):
+        for unit, sha256, seen in self._read(query, (form_id, period, Status.IGNORED.value)):
             found.setdefault(unit, []).append((sha256, seen))
         return found
 
@@ -132,11 +163,11 @@ class Archive:
         """(period, start, end, latest run id) of every period consolidated, oldest first."""
         query = ("SELECT period, period_start, period_end, max(id) FROM runs WHERE form_id = ?"
                  " GROUP BY period ORDER BY period_start")  # fmt: skip
-        return [(r[0], r[1], r[2], r[3]) for r in self.db.execute(query, (form_id,))]
+        return [(r[0], r[1], r[2], r[3]) for r in self._read(query, (form_id,))]
 
     def run_summary(self, run_id: int) -> tuple[str, dict[str, list], dict[str, object]]:
         """(form version, spec, totals) of a run."""
-        version, spec, totals = self.db.execute(
+        version, spec, totals = self._read(
             "SELECT form_version, spec, totals FROM runs WHERE id = ?", (run_id,)
         ).fetchone()
         return version, json.loads(spec or "{}"), json.loads(totals or "{}")
@@ -152,7 +183,7 @@ class Archive:
         args = (form_id, period, unit) if unit else (form_id, period)
         return [
             Sighting(r[0], r[1], r[2], r[3], r[4], r[5], bool(r[6]), r[7] or "", json.loads(r[8]))
-            for r in self.db.execute(query, args)
+            for r in self._read(query, args)
         ]
 
     def previous_period(self, form: Form, which: str) -> PreviousPeriod | None:
@@ -181,7 +212,7 @@ class Archive:
         )
 
     def _latest_run(self, form_id: str, period: str) -> int | None:
-        row = self.db.execute(
+        row = self._read(
             "SELECT max(id) FROM runs WHERE form_id = ? AND period = ?", (form_id, period)
         ).fetchone()
         return row[0]
@@ -192,6 +223,7 @@ class Archive:
                contents: Mapping[str, bytes]) -> int:  # fmt: skip
         """The run, its new contents and a sighting per submission, in one transaction linked
         into the chain. `contents`: sha256 -> the encoded return, for those not kept yet."""
+        self.checked()  # never link a run onto a chain not known to be whole
         with transaction(self.db):
             prev = self.db.execute("SELECT hash FROM runs ORDER BY id DESC LIMIT 1").fetchone()
             run_id = (self.db.execute("SELECT coalesce(max(id), 0) FROM runs").fetchone()[0]) + 1

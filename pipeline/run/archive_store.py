@@ -13,10 +13,12 @@ from __future__ import annotations
 
 import hashlib
 import json
+import multiprocessing
 import os
 import sqlite3
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
+from multiprocessing.connection import Connection
 from pathlib import Path
 
 from pipeline.core.files import private_folder
@@ -42,6 +44,7 @@ MIGRATIONS: list[tuple[str, ...]] = [
         " period TEXT, form_id TEXT, status TEXT, counted INTEGER, reason TEXT,"
         " problems TEXT, hash TEXT NOT NULL)",
         "CREATE INDEX sightings_by_unit ON sightings (period, unit)",
+        "CREATE INDEX sightings_by_content ON sightings (sha256)",  # when a return first arrived
         "CREATE INDEX runs_by_period ON runs (form_id, period)",
     ),
 ]
@@ -57,11 +60,18 @@ class ArchiveError(Exception):
     """The archive cannot be used: one Chinese sentence saying why and what to do."""
 
 
-def open_archive(path: Path, create: bool = True) -> sqlite3.Connection:
+def open_archive(
+    path: Path,
+    create: bool = True,
+    scope: tuple[str, str] | None = None,
+    verified: bool = True,
+) -> sqlite3.Connection:
     """The archive at `path`, checked (ours, a schema we know, every record as written) and
     migrated; made when missing and `create`. Raises ArchiveError, leaving the file exactly as
     it was: the checks read through a read-only connection, which never writes (not even
-    the checkpoint a closing read-write connection makes in WAL mode)."""
+    the checkpoint a closing read-write connection makes in WAL mode). `scope`: see verify;
+    not `verified`: the caller checks the records with Verification (a migrated archive is
+    checked here all the same)."""
     if not path.exists():
         if not create:
             raise ArchiveError(f"档案文件“{path}”不存在：还没有汇总过，或请用 --archive 指定档案")
@@ -75,8 +85,8 @@ def open_archive(path: Path, create: bool = True) -> sqlite3.Connection:
     reader = _connect(path, f"{path.resolve().as_uri()}?mode=ro")
     try:
         version = _checked_version(reader, path)
-        if version == SCHEMA_VERSION:
-            verify(reader)
+        if version == SCHEMA_VERSION and verified:
+            verify(reader, scope)
     finally:
         reader.close()
     connection = _connect(path, path)
@@ -84,6 +94,52 @@ def open_archive(path: Path, create: bool = True) -> sqlite3.Connection:
         _migrate(connection, version)
         verify(connection)
     return connection
+
+
+class Verification:
+    """verify() in a process of its own, started when a run opens the archive and awaited
+    before the run uses what the archive holds: the check (~0.05 s per 1,000 returns and
+    per 1,000 sightings) overlaps the reading of the inbox instead of adding to it."""
+
+    def __init__(self, path: Path) -> None:
+        context = multiprocessing.get_context("fork")  # the parent's modules, no re-import
+        self._answer, sender = context.Pipe(duplex=False)
+        self._process = context.Process(target=_verify_into, args=(path, sender), daemon=True)
+        self._process.start()
+        sender.close()
+
+    def result(self) -> None:
+        """Wait for the check; ArchiveError when the archive cannot be trusted."""
+        try:
+            message = self._answer.recv()
+        except EOFError:  # the process died (killed, out of memory): not a verdict
+            message = "档案核验进程意外退出，未能确认档案完好：请重新运行"
+        finally:
+            self._process.join()
+        if message:
+            raise ArchiveError(message)
+
+    def cancel(self) -> None:
+        if self._process.is_alive():
+            self._process.kill()
+        self._process.join()
+
+
+def _verify_into(path: Path, sender: Connection) -> None:
+    """In the child: a connection of its own (the parent's is never used across the fork)."""
+    message = ""
+    try:
+        reader = _connect(path, f"{path.resolve().as_uri()}?mode=ro")
+        try:
+            verify(reader)
+        finally:
+            reader.close()
+    except ArchiveError as exc:
+        message = str(exc)
+    except sqlite3.DatabaseError:
+        message = str(_damaged(path))
+    sender.send(message)
+    sender.close()
 
 
 def _connect(path: Path, target: Path | str) -> sqlite3.Connection:
@@ -172,11 +228,16 @@ def run_hash(prev: str, run: Mapping[str, object], added: list[str]) -> str:
     return digest.hexdigest()
 
 
-def verify(connection: sqlite3.Connection) -> int:
+def verify(connection: sqlite3.Connection, scope: tuple[str, str] | None = None) -> int:
     """Recompute every record's hash and every link; the number of runs. ArchiveError when a
-    record was changed, added or removed outside the program."""
-    contents = _rehashed(connection, "contents", CONTENT_FIELDS, "sha256")
-    sightings = _rehashed(connection, "sightings", SIGHTING_FIELDS, "id")
+    record was changed, added or removed outside the program.
+
+    With `scope` (form id, period) only the records of that period, and the returns they
+    point to, are rehashed; every link is still recomputed from the records' stored hashes,
+    so a changed stored hash anywhere is still found. `history` reads one period and answers
+    in a fraction of the time; every run checks everything."""
+    contents = _rehashed(connection, "contents", CONTENT_FIELDS, "sha256", scope)
+    sightings = _rehashed(connection, "sightings", SIGHTING_FIELDS, "id", scope)
     columns = ", ".join(RUN_FIELDS)
     prev, runs = GENESIS, 0
     for row in connection.execute(f"SELECT {columns}, prev_hash, hash FROM runs ORDER BY id"):
@@ -191,18 +252,32 @@ def verify(connection: sqlite3.Connection) -> int:
     return runs
 
 
+# The records of one period, and the returns its sightings point to.
+IN_SCOPE = {
+    "sightings": "form_id = ? AND period = ?",
+    "contents": "sha256 IN (SELECT sha256 FROM sightings WHERE form_id = ? AND period = ?)",
+}
+
+
 def _rehashed(
-    connection: sqlite3.Connection, table: str, fields: tuple[str, ...], order: str
+    connection: sqlite3.Connection,
+    table: str,
+    fields: tuple[str, ...],
+    order: str,
+    scope: tuple[str, str] | None,
 ) -> dict[int, list[str]]:
-    """run id -> the recomputed hashes of the table's records that run added, in order;
-    ArchiveError when a stored hash does not match."""
-    found: dict[int, list[str]] = {}
-    query = f"SELECT {', '.join(fields)}, hash FROM {table} ORDER BY run_id, {order}"
-    for row in connection.execute(query):
-        record = dict(zip(fields, row[:-1], strict=True))
-        if record_hash(record) != row[-1]:
+    """run id -> the hashes of the table's records that run added, in order (recomputed for
+    every record, or for those in `scope`); ArchiveError when a stored hash does not match."""
+    where = f" WHERE {IN_SCOPE[table]}" if scope else ""
+    query = f"SELECT {', '.join(fields)}, hash FROM {table}{where}"
+    for row in connection.execute(query, scope or ()):
+        if record_hash(dict(zip(fields, row[:-1], strict=True))) != row[-1]:
             raise _tampered(f"表 {table} 中的一条记录")
-        found.setdefault(int(record["run_id"]), []).append(row[-1])
+    found: dict[int, list[str]] = {}
+    for run_id, digest in connection.execute(
+        f"SELECT run_id, hash FROM {table} ORDER BY run_id, {order}"
+    ):
+        found.setdefault(int(run_id), []).append(digest)
     return found
 
 

@@ -41,8 +41,11 @@ def resubmissions(form: Form, submissions: list[Submission], archive: Archive) -
         counting = next((s for s in subs if s.status in COUNTING), None)
         if counting is None:
             continue
-        earlier = counted_before.get(unit) or _earlier_in_inbox(subs, counting)
-        if earlier is not None and earlier.sha256 != counting.sha256:
+        sha256, name = counted_before.get(unit, ("", ""))
+        if sha256 == counting.sha256:
+            continue  # the same return counts again: nothing changed
+        earlier = archive.prior(sha256, name) if sha256 else _earlier_in_inbox(subs, counting)
+        if earlier is not None:
             found.earlier[unit] = earlier
             ordinal = found.places[counting.sha256].ordinal
             found.changes.extend(changes(form, earlier.submission, counting, ordinal))

@@ -3,18 +3,33 @@
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 
 import pytest
 from click.testing import CliRunner
 
 from pipeline.cli import cli
+from pipeline.cli.main import COMMANDS
+from tests.support.paths import ROOT
 
 
-@pytest.mark.parametrize("command", sorted(cli.commands))
+@pytest.mark.parametrize("command", sorted(COMMANDS))
 def test_every_command_has_help_with_an_example(command: str) -> None:
     result = CliRunner().invoke(cli, [command, "--help"])
     assert result.exit_code == 0
     assert "示例" in result.output
+
+
+def test_the_group_lists_every_command_and_loads_only_the_one_run() -> None:
+    listing = CliRunner().invoke(cli, ["--help"])
+    assert all(name in listing.output for name in COMMANDS)
+    code = ("import sys; from click.testing import CliRunner; from pipeline.cli import cli; "
+            "CliRunner().invoke(cli, ['history', '--help']); "
+            "print(sorted(m for m in ('pandas', 'xlsxwriter', 'pipeline.cli.collect') "
+            "if m in sys.modules))")  # fmt: skip
+    run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT)
+    assert run.stdout.strip() == "[]", run.stderr
 
 
 def test_spec_json_carries_the_contract_keys(form) -> None:
