@@ -7,7 +7,7 @@ OUT ?= output
 UNIT ?=
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test consolidate check template units spec share report bench lint format clean
+.PHONY: demo test consolidate check template units spec share report bench bench-archive lint format clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -58,6 +58,10 @@ spec: $(STAMP)
 N ?= 1000
 bench: $(STAMP)
 	$(PY) -m pipeline bench --n $(N)
+
+## The archive at ten periods of N units: its check, history, a re-run (make bench-archive)
+bench-archive: $(STAMP)
+	$(PY) -m pipeline bench --archive --n $(N)
 
 ## Developer checks: lint, import contracts, types, tests (CI runs this)
 test: $(STAMP)

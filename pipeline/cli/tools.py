@@ -19,6 +19,7 @@ from pipeline.cli.options import (
     quiet_option,
 )
 from pipeline.core.filenames import safe
+from pipeline.demo.archive_bench import archive_bench
 from pipeline.demo.bench import bench as run_bench
 from pipeline.demo.inbox import make_demo_inbox
 from pipeline.form.model import DefinitionError
@@ -77,14 +78,22 @@ def demo(inbox: Path, out_dir: Path, quiet: bool, form_path: Path, units_path: P
     default=None,
     help="把生成的报表和结果保留在这个文件夹（默认用完即删）",
 )
+@click.option(
+    "--archive", "archive", is_flag=True,
+    help="改为测试报送档案：10 期 × N 个单位的档案上，核验、history 和重新汇总的用时",
+)  # fmt: skip
 @form_option
-def bench(n: int, keep: Path | None, form_path: Path) -> None:
+def bench(n: int, keep: Path | None, archive: bool, form_path: Path) -> None:
     """性能测试：生成 N 份报表，比较本程序、朴素做法和理论下限的用时。
 
     \b
     示例：python -m pipeline bench --n 1000
+          python -m pipeline bench --archive --n 1000
     """
     try:
-        run_bench(form_path, n, keep, echo=click.echo)
+        if archive:
+            archive_bench(form_path, n, keep, echo=click.echo)
+        else:
+            run_bench(form_path, n, keep, echo=click.echo)
     except DefinitionError as exc:
         raise Refusal(f"配置错误：{exc}") from None
