@@ -25,6 +25,7 @@ from pipeline.form.model import (
 )
 from pipeline.form.registry import Registry
 from pipeline.publish import xlsx_style as styles
+from pipeline.publish.selfcheck_sheet import SELFCHECK_SHEET, write_selfcheck
 from pipeline.publish.xlsx_style import FIXED_CREATED, WORKBOOK_OPTIONS, print_setup, row_height
 
 CODE_LIST_SHEET = "代码表"
@@ -72,11 +73,16 @@ class _TemplateWriter:
         self.ledger_cell = add({"locked": False})
         self.ledger_date = add({"locked": False, "num_format": "yyyy-mm-dd"})
         self.list_ranges: dict[str, str] = {}
+        # Where each input went, for the sheets that refer to them (自查):
+        # indicator code -> (sheet, row, column); ledger id -> (sheet, first data row, last row)
+        self.places: dict[str, tuple[str, int, int]] = {}
+        self.ledger_rows: dict[str, tuple[str, int, int]] = {}
 
     def write(self) -> None:
         instructions = self.wb.add_worksheet(INSTRUCTIONS_SHEET)
         sheets = [self.wb.add_worksheet(s.sheet) for s in self.form.sections]
         ledgers = [self.wb.add_worksheet(lg.sheet) for lg in self.form.ledgers]
+        selfcheck = self.wb.add_worksheet(SELFCHECK_SHEET)
         codes = self.wb.add_worksheet(CODE_LIST_SHEET)
         self._write_code_lists(codes)
         self._write_instructions(instructions)
@@ -85,6 +91,8 @@ class _TemplateWriter:
             self._write_section(ws, section)
         for ws, ledger in zip(ledgers, self.form.ledgers, strict=True):
             self._write_ledger(ws, ledger)
+        write_selfcheck(self.wb, selfcheck, self.form, self.places, self.ledger_rows,
+                        cover=sheets[0], cover_cell=(2, 0))  # fmt: skip
         sheets[0].activate()
         for ws in self.wb.worksheets():
             print_setup(ws)
@@ -180,6 +188,7 @@ class _TemplateWriter:
             ws.write_string(row, 2, ind.note or "", self.text)
             _fit_row(ws, row, (ind.note, 50))
             self.wb.define_name(ind.code, self._ref(ws, row, 1))
+            self.places[ind.code] = (ws.get_name(), row, 1)
             row += 1
         row += 1
         for name, value in (("FORM_ID", self.form.id), ("FORM_VERSION", self.form.version)):
@@ -239,6 +248,7 @@ class _TemplateWriter:
             ws.write_string(row, 5, ind.note, self.text)
             _fit_row(ws, row, (ind.label, 46), (ind.note, 50))
             self.wb.define_name(ind.code, self._ref(ws, row, INPUT_COLUMN))
+            self.places[ind.code] = (ws.get_name(), row, INPUT_COLUMN)
             row += 1
         ws.set_column(0, 0, 6)
         ws.set_column(1, 1, 30)
@@ -305,6 +315,7 @@ class _TemplateWriter:
         ws.write_string(0, 0, ledger.title, self.title)
         ws.write_string(1, 0, ledger.note or "每行填写一项，日期格式 2022-03-05。", self.subtitle)
         first, last = 2, 2 + LEDGER_ROWS
+        self.ledger_rows[ledger.id] = (ws.get_name(), first + 1, last)
         columns = []
         for col, column in enumerate(ledger.columns):
             fmt = self.ledger_date if column.type == "date" else self.ledger_cell
