@@ -14,7 +14,6 @@ from pipeline.cli.options import (
     archive_options,
     definition_options,
     exit_status,
-    load_definition,
     open_archive,
     out_option,
     output_options,
@@ -55,8 +54,7 @@ def consolidate(  # noqa: PLR0913 - click passes one parameter per option
     out_dir: Path,
     quiet: bool,
     no_cache: bool,
-    form_path: Path,
-    units_path: Path,
+    definition: Definition,
     level: int,
     compare_with: str | None,
     share: bool,
@@ -70,7 +68,6 @@ def consolidate(  # noqa: PLR0913 - click passes one parameter per option
     示例：python -m pipeline consolidate inbox --out output
           python -m pipeline consolidate inbox --level 1 --compare 上期汇总.xlsx --share
     """
-    definition = load_definition(form_path, units_path)
     password = read_password(ask_password)
     archive = open_archive(archive_path, no_archive, inbox)
     try:
@@ -96,8 +93,7 @@ def report(  # noqa: PLR0913 - click passes one parameter per option
     inbox: Path,
     out_dir: Path,
     quiet: bool,
-    form_path: Path,
-    units_path: Path,
+    definition: Definition,
     level: int,
     compare_with: str | None,
     share: bool,
@@ -112,7 +108,6 @@ def report(  # noqa: PLR0913 - click passes one parameter per option
     \b
     示例：python -m pipeline report inbox --out output
     """
-    definition = load_definition(form_path, units_path)
     password = read_password(ask_password)
     archive = open_archive(archive_path, no_archive, inbox)
     try:
@@ -204,8 +199,7 @@ def check(
     paths: tuple[Path, ...],
     out_dir: Path,
     quiet: bool,
-    form_path: Path,
-    units_path: Path,
+    definition: Definition,
     ask_password: bool,
 ) -> None:
     """只审核报表（文件或文件夹），列出问题并生成反馈表，不汇总。
@@ -213,7 +207,6 @@ def check(
     \b
     示例：python -m pipeline check inbox/城东水厂.xlsx
     """
-    definition = load_definition(form_path, units_path)
     missing = [p for p in paths if not p.exists() and not p.is_symlink()]
     if missing:
         raise Refusal(f"错误：找不到“{missing[0]}”")

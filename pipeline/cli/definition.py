@@ -10,13 +10,13 @@ import click
 from pipeline.cli.options import (
     DEFAULT_UNITS,
     PROJECT_ROOT,
+    Definition,
     Refusal,
     definition_options,
-    load_definition,
     out_option,
 )
 from pipeline.core.filenames import safe
-from pipeline.form.model import DefinitionError
+from pipeline.form.model import DefinitionError, Form
 from pipeline.form.spec import as_json
 from pipeline.publish.registry_book import write_registry_book
 from pipeline.publish.template import write_template
@@ -26,27 +26,37 @@ from pipeline.read.registry_file import load_registry
 @click.command()
 @definition_options
 @out_option("模板输出文件夹", default=PROJECT_ROOT / "input_templates")
-def template(form_path: Path, units_path: Path, out_dir: Path) -> None:
+def template(definition: Definition, out_dir: Path) -> None:
     """生成下发给各单位的填报模板。
 
     \b
     示例：python -m pipeline template
     """
-    definition = load_definition(form_path, units_path)
     path = write_template(definition.form, definition.registry, out_dir)
     click.echo(f"已生成模板：{safe(str(path))}")
+    warn_expired_marks(definition.form)
+
+
+def warn_expired_marks(form: Form) -> None:
+    """A survey form past its 有效期 may not be used (统计法): say so, the clerk decides."""
+    legal = form.legal
+    if legal is not None and legal.valid_until < form.period.end:
+        click.echo(
+            f"注意：法定标识的有效期至 {legal.valid_until}，早于报告期截止日期 {form.period.end}："
+            "请确认已重新批准或备案，并在 form.yaml 的 legal 中更新",
+            err=True,
+        )
 
 
 @click.command()
 @definition_options
 @click.option("--json", "as_json_flag", is_flag=True, help="以 JSON 输出（供其他程序使用）")
-def spec(form_path: Path, units_path: Path, as_json_flag: bool) -> None:
+def spec(definition: Definition, as_json_flag: bool) -> None:
     """显示表样定义（指标、台账、审核规则）和报送单位名单。
 
     \b
     示例：python -m pipeline spec --json
     """
-    definition = load_definition(form_path, units_path)
     form, registry = definition.form, definition.registry
     if as_json_flag:
         click.echo(json.dumps(as_json(form, registry), ensure_ascii=False, indent=2))

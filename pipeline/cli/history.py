@@ -8,10 +8,10 @@ from pathlib import Path
 import click
 
 from pipeline.cli.options import (
+    Definition,
     Refusal,
     default_archive,
     definition_options,
-    load_definition,
     open_archive,
 )
 from pipeline.combine.changes import NEW_PROBLEM, REQUESTED, UNASKED
@@ -25,7 +25,6 @@ from pipeline.run.history import history as unit_history
 
 @click.command()
 @click.argument("unit", required=False)
-@click.option("--period", default=None, help="报告期（默认：表样定义中的本期）")
 @click.option("--json", "as_json", is_flag=True, help="以 JSON 输出（供其他程序使用）")
 @click.option(
     "--archive",
@@ -35,13 +34,11 @@ from pipeline.run.history import history as unit_history
     help=f"报送档案文件（默认：当前文件夹下的 {ARCHIVE_FOLDER}/{ARCHIVE_NAME}）",
 )
 @definition_options
-def history(  # noqa: PLR0913 - click passes one parameter per option
+def history(
     unit: str | None,
-    period: str | None,
     as_json: bool,
     archive_path: Path | None,
-    form_path: Path,
-    units_path: Path,
+    definition: Definition,
 ) -> None:
     """列出报送档案中某个单位（不写则全部单位）本期每一次报送：时间、文件、审核结果、修改了什么。
 
@@ -49,7 +46,6 @@ def history(  # noqa: PLR0913 - click passes one parameter per option
     示例：python -m pipeline history LJ102
           python -m pipeline history --period 2021年下半年 --json
     """
-    definition = load_definition(form_path, units_path)
     registry = definition.registry
     if unit is not None and registry.by_code(unit) is None:
         found = registry.by_name(unit)
@@ -59,7 +55,7 @@ def history(  # noqa: PLR0913 - click passes one parameter per option
     path = archive_path or default_archive()
     if path is None or not path.exists():
         raise Refusal(f"错误：报送档案“{path or ''}”不存在：还没有汇总过，或请用 --archive 指定")
-    label = period or definition.form.period.label
+    label = definition.form.period.label
     archive = open_archive(path, False, scope=(definition.form.id, label))
     assert archive is not None  # a path was given
     try:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import os
 import sys
 from dataclasses import dataclass
@@ -12,6 +13,7 @@ import click
 from pipeline.core.filenames import safe
 from pipeline.form.load import load_form
 from pipeline.form.model import DefinitionError, Form
+from pipeline.form.period import EXAMPLES, PeriodError
 from pipeline.form.registry import Registry
 from pipeline.publish.encrypt import PASSWORD_ENV
 from pipeline.read.registry_file import load_registry
@@ -61,15 +63,29 @@ def form_option(command):
 
 
 def definition_options(command):
-    command = form_option(command)
-    return click.option(
+    """--form, --units and --period; the command is given `definition`, loaded and checked
+    (a usage error, in Chinese, when the definition, the registry or the period is wrong)."""
+
+    @functools.wraps(command)
+    def loaded(*args, form_path: Path, units_path: Path, period: str | None, **kwargs):
+        definition = load_definition(form_path, units_path, period)
+        return command(*args, definition=definition, **kwargs)
+
+    with_form = form_option(loaded)
+    with_units = click.option(
         "--units",
         "units_path",
         type=click.Path(path_type=Path),
         default=DEFAULT_UNITS,
         show_default=True,
         help="报送单位名单（.xlsx，或 UTF-8/GBK 编码的 .csv）",
-    )(command)
+    )(with_form)
+    return click.option(
+        "--period",
+        "period",
+        default=None,
+        help=f"报告期（默认为表样定义中的报告期），如 {EXAMPLES}",
+    )(with_units)
 
 
 def archive_options(command):
@@ -174,8 +190,10 @@ class Definition:
     units_path: Path
 
 
-def load_definition(form_path: Path, units_path: Path) -> Definition:
+def load_definition(form_path: Path, units_path: Path, period: str | None = None) -> Definition:
     try:
-        return Definition(load_form(form_path), load_registry(units_path), units_path)
+        return Definition(load_form(form_path, period), load_registry(units_path), units_path)
+    except PeriodError as exc:
+        raise Refusal(f"错误：{exc}") from None
     except DefinitionError as exc:
         raise Refusal(f"配置错误：{exc}") from None

@@ -10,10 +10,10 @@ import click
 from pipeline.cli.collect import consolidate_folder
 from pipeline.cli.options import (
     EXIT_REJECTED,
+    Definition,
     Refusal,
     definition_options,
     form_option,
-    load_definition,
     open_archive,
     out_option,
     quiet_option,
@@ -38,13 +38,12 @@ from pipeline.publish.outputs import OutputOptions
 @out_option()
 @quiet_option
 @definition_options
-def demo(inbox: Path, out_dir: Path, quiet: bool, form_path: Path, units_path: Path) -> None:
+def demo(inbox: Path, out_dir: Path, quiet: bool, definition: Definition) -> None:
     """生成一组示例报表（含典型错误和一个未报单位）并汇总，演示全部输出。
 
     \b
     示例：python -m pipeline demo
     """
-    definition = load_definition(form_path, units_path)
     expected = make_demo_inbox(definition.form, definition.registry, inbox)
     click.echo(f"已生成 {len(expected)} 个示例文件：{safe(str(inbox))}")
     # The demo shows every output: the 脱敏 copy and the report draft included.

@@ -97,7 +97,8 @@ def _value(ind: Indicator, rng: random.Random, form: Form, registry: Registry, i
         high = ind.max if ind.max is not None else 12
         return rng.randint(ind.min or 0, max(ind.min or 0, min(high, 12)))
     if ind.type == "date":
-        return form.period.start + dt.timedelta(days=rng.randint(0, 150))
+        span = min(150, (form.period.end - form.period.start).days)  # a month is a period too
+        return form.period.start + dt.timedelta(days=rng.randint(0, span))
     if ind.type == "bool":
         return rng.choice(BOOL_CHOICES)
     if ind.type == "choice":

@@ -57,6 +57,10 @@ def _head_findings(form: Form) -> Iterator[str]:
         yield f"form.period.type “{form.period.type}” 应为 {'/'.join(sorted(PERIOD_TYPES))} 之一"
     if form.period.start > form.period.end:
         yield "form.period 的开始日期晚于结束日期"
+    if form.has_indicator("PERIOD_TYPE"):
+        kinds = form.code_lists.get(form.indicator("PERIOD_TYPE").choices, ())
+        if form.period.type not in kinds:
+            yield f"期别“{form.period.type}”不在 code_lists 的期别列表中：请加入"
     if not form.sections or form.sections[0].id != "COVER":
         yield "第一个 section 必须是封面（id: COVER）"
 

@@ -4,6 +4,7 @@ the loaded form is then checked as a whole (check.py)."""
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import replace
 from pathlib import Path
 
 import yaml
@@ -17,13 +18,17 @@ from pipeline.form.model import (
     Form,
     Indicator,
     Ledger,
+    LegalMarks,
     Period,
     Rule,
     Section,
 )
+from pipeline.form.period import parse_period
 
 
-def load_form(path: str | Path) -> Form:
+def load_form(path: str | Path, period: str | None = None) -> Form:
+    """The definition at `path`; with `period` (a name such as 2026年第三季度) for that period
+    instead of the definition's default, its dates derived from the name."""
     path = Path(path)
     try:
         # libyaml's safe loader when built in (7x faster, same result); else PyYAML's own.
@@ -33,7 +38,10 @@ def load_form(path: str | Path) -> Form:
         raise DefinitionError(str(path), [f"无法读取：{exc}"]) from None
     problems: list[str] = []
     form = _build_form(data if isinstance(data, dict) else {}, problems)
+    if form is not None and period is not None:  # PeriodError: the clerk's typing, not the file's
+        form = replace(form, period=parse_period(period))
     if form is not None:
+        form = replace(form, instructions=_instructions(form))
         problems.extend(check_form(form))
     if problems:
         raise DefinitionError(str(path), problems)
@@ -65,6 +73,7 @@ def _build_form(data: dict, problems: list[str]) -> Form | None:
         r for r in (_build_rule(r, problems, "rules") for r in data.get("rules") or []) if r
     )
     return Form(
+        legal=_legal(head.get("legal"), problems),
         id=str(head.get("id", "")),
         version=str(head.get("version", "")),
         title=str(head.get("title", "")),
@@ -76,6 +85,51 @@ def _build_form(data: dict, problems: list[str]) -> Form | None:
         rules=rules,
         compare_threshold=_threshold(head, problems),
     )
+
+
+# Instructions may name the period; the text follows the period the form is loaded for.
+PERIOD_PLACES = ("{报告期}", "{开始日期}", "{截止日期}")
+
+
+def _instructions(form: Form) -> tuple[str, ...]:
+    period = form.period
+    values = dict(zip(PERIOD_PLACES, (period.label, period.start.isoformat(),
+                                      period.end.isoformat()), strict=True))  # fmt: skip
+    lines = []
+    for line in form.instructions:
+        for place, value in values.items():
+            line = line.replace(place, value)
+        lines.append(line)
+    return tuple(lines)
+
+
+_LEGAL_KEYS = {"table_number", "made_by", "approved_by", "approval_kind", "approval_number",
+               "valid_until"}  # fmt: skip
+APPROVAL_KINDS = ("批准文号", "备案号")
+
+
+def _legal(data: object, problems: list[str]) -> LegalMarks | None:
+    """form.legal (法定标识): every field, or none of them."""
+    if data is None:
+        return None
+    if not isinstance(data, dict):
+        problems.append("form.legal 应为表号、制定机关等各项")
+        return None
+    _unknown_keys(data, _LEGAL_KEYS, "form.legal", problems)
+    missing = sorted(k for k in _LEGAL_KEYS if not str(data.get(k) or "").strip())
+    if missing:
+        problems.append(f"form.legal 缺少：{'、'.join(missing)}")
+        return None
+    if data["approval_kind"] not in APPROVAL_KINDS:
+        problems.append(f"form.legal.approval_kind 应为 {'或'.join(APPROVAL_KINDS)}")
+        return None
+    try:
+        until = _as_date(data["valid_until"])
+    except ValueError:
+        problems.append(f"form.legal.valid_until 不是日期：“{data['valid_until']}”")
+        return None
+    fields = {k: str(data[k]).strip() for k in _LEGAL_KEYS - {"valid_until"}}
+    return LegalMarks(valid_until=until, **fields)
 
 
 def _threshold(head: dict, problems: list[str]) -> float:
@@ -94,7 +148,8 @@ def _as_date(value: object) -> dt.date:
     return dt.date.fromisoformat(str(value))
 
 
-_FORM_KEYS = {"id", "version", "title", "period", "instructions", "compare_threshold"}
+_FORM_KEYS = {"id", "version", "title", "period", "instructions", "compare_threshold",
+              "legal"}  # fmt: skip
 _INDICATOR_KEYS = {
     "code",
     "label",

@@ -23,7 +23,9 @@ AGGREGATION_LABEL = {
     "none": "不汇总",
 }
 SEVERITIES = {"error", "warning"}
-PERIOD_TYPES = {"上半年", "全年", "截至某日"}
+# 期别: what form/period.py derives from a period's name (its 期别 code list must hold them).
+PERIOD_TYPES = ("全年", "上半年", "下半年", "第一季度", "第二季度", "第三季度", "第四季度", "月度",
+                "截至某日")  # fmt: skip
 # Period comparison: a change larger than this share of the previous figure needs an
 # explanation (需说明), as official reporting systems require. Overridden in form.yaml.
 DEFAULT_COMPARE_THRESHOLD = 0.2
@@ -50,6 +52,28 @@ class Period:
     type: str
     start: dt.date
     end: dt.date
+
+
+@dataclass(frozen=True)
+class LegalMarks:
+    """法定标识: what the 统计法 requires on a statistical survey form, printed at the top of
+    the cover and of every section sheet."""
+
+    table_number: str  # 表号
+    made_by: str  # 制定机关
+    approved_by: str  # 批准机关 (or 备案机关)
+    approval_kind: str  # 批准文号 or 备案号
+    approval_number: str
+    valid_until: dt.date  # 有效期至
+
+    def lines(self) -> tuple[str, ...]:
+        return (
+            f"表号：{self.table_number}",
+            f"制定机关：{self.made_by}",
+            f"{'备案机关' if self.approval_kind == '备案号' else '批准机关'}：{self.approved_by}",
+            f"{self.approval_kind}：{self.approval_number}",
+            f"有效期至：{self.valid_until.year}年{self.valid_until.month}月{self.valid_until.day}日",
+        )
 
 
 @dataclass(frozen=True)
@@ -131,6 +155,7 @@ class Form:
     ledgers: tuple[Ledger, ...]
     rules: tuple[Rule, ...]
     compare_threshold: float = DEFAULT_COMPARE_THRESHOLD
+    legal: LegalMarks | None = None
     _by_code: dict[str, Indicator] = field(default_factory=dict, repr=False, compare=False)
 
     def __post_init__(self) -> None:

@@ -35,6 +35,16 @@ def as_json(form: Form, registry: Registry | None = None) -> dict:
             "version": form.version,
             "title": form.title,
             "compare_threshold": form.compare_threshold,
+            "legal": None
+            if form.legal is None
+            else {
+                "table_number": form.legal.table_number,
+                "made_by": form.legal.made_by,
+                "approved_by": form.legal.approved_by,
+                "approval_kind": form.legal.approval_kind,
+                "approval_number": form.legal.approval_number,
+                "valid_until": form.legal.valid_until.isoformat(),
+            },
         },
         "period": {
             "label": form.period.label,

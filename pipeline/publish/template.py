@@ -72,6 +72,7 @@ class _TemplateWriter:
         self.derived = add(styles.TOTAL | {"border": 1})
         self.ledger_cell = add({"locked": False})
         self.ledger_date = add({"locked": False, "num_format": "yyyy-mm-dd"})
+        self.legal = add({"font_size": 9, "font_color": "#595959", "align": "right"})
         self.list_ranges: dict[str, str] = {}
         # Where each input went, for the sheets that refer to them (自查):
         # indicator code -> (sheet, row, column); ledger id -> (sheet, first data row, last row)
@@ -201,6 +202,7 @@ class _TemplateWriter:
         ws.set_column(0, 0, 28)
         ws.set_column(1, 1, 36)
         ws.set_column(2, 2, 50)
+        self._write_legal_marks(ws, 2)
         ws.protect()
 
     def _write_preset(self, ws, row: int, col: int, ind: Indicator) -> None:
@@ -256,8 +258,19 @@ class _TemplateWriter:
         ws.set_column(3, 3, 9)
         ws.set_column(4, 4, 14)
         ws.set_column(5, 5, 50)
+        self._write_legal_marks(ws, 5)
         ws.freeze_panes(4, 0)
         ws.protect()
+
+    def _write_legal_marks(self, ws, col: int) -> None:
+        """法定标识 in the top rows of the sheet's last column (as printed forms carry them in
+        the upper right corner): 表号 and 制定机关, 批准 (备案) 机关 and 文号, 有效期至."""
+        legal = self.form.legal
+        if legal is None:
+            return
+        number, maker, approver, approval, until = legal.lines()
+        for row, text in enumerate((f"{number}　{maker}", f"{approver}　{approval}", until)):
+            ws.write_string(row, col, text, self.legal)
 
     def _write_input(self, ws, row: int, col: int, ind: Indicator) -> None:
         fmt = self.input_date if ind.type == "date" else self.input
@@ -309,6 +322,14 @@ class _TemplateWriter:
         )
         return rule
 
+    def _in_period(self, rule: dict) -> dict:
+        """A date that must lie inside the reporting period (V04), checked as it is typed."""
+        period = self.form.period
+        start, end = (dt.datetime.combine(d, dt.time()) for d in (period.start, period.end))
+        message = f"请填写报告期内的日期（{period.start} 至 {period.end}）"
+        return rule | {"minimum": start, "maximum": end, "input_message": message,
+                       "error_message": f"{rule['input_title']}：{message}"[:255]}  # fmt: skip
+
     # Ledgers
 
     def _write_ledger(self, ws, ledger: Ledger) -> None:
@@ -339,6 +360,8 @@ class _TemplateWriter:
             rule = self._validation(
                 column.type, column.choices, column.label, column.min, column.max, column.note
             )
+            if column.in_period:
+                rule = self._in_period(rule)
             if column.multi:
                 rule = {
                     "validate": "any",

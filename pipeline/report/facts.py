@@ -57,12 +57,11 @@ class ReportDraft:
 
 
 def period_phrase(period: Period) -> str:
-    """H1 → “2022年上半年”, FY → “2022年”, YTD → “截至9月30日” (§6.2 rule 7)."""
-    if period.type == "上半年":
-        return f"{period.start.year}年上半年"
-    if period.type == "全年":
-        return f"{period.start.year}年"
-    return f"截至{period.end.month}月{period.end.day}日"
+    """YTD → “截至9月30日” (§6.2 rule 7); every other period by its name (“2022年上半年”,
+    “2022年”, “2026年第三季度”, “2026年3月”)."""
+    if period.type == "截至某日":
+        return f"截至{period.end.month}月{period.end.day}日"
+    return period.label
 
 
 def join_dates(dates: list[str]) -> str:

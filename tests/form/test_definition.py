@@ -74,6 +74,20 @@ def test_every_ledger_of_the_real_form_records_the_originating_unit(form) -> Non
         assert (column.key, column.type, column.required) == ("origin_unit", "text", False)
 
 
+LEGAL = {"table_number": "甲1表", "made_by": "某局", "approved_by": "某统计局",
+         "approval_kind": "批准文号", "approval_number": "某统字〔2026〕1号",
+         "valid_until": "2028-12-31"}  # fmt: skip
+
+
+def test_legal_marks_are_optional_and_read_whole(tmp_path) -> None:
+    assert load_form(write(tmp_path, MINIMAL)).legal is None
+    legal = load_form(write(tmp_path, mutated(lambda d: d["form"].update(legal=LEGAL)))).legal
+    assert legal is not None and legal.lines()[2:4] == (
+        "批准机关：某统计局",
+        "批准文号：某统字〔2026〕1号",
+    )
+
+
 def mutated(change) -> dict:
     data = copy.deepcopy(MINIMAL)
     change(data)
@@ -112,6 +126,10 @@ def indicators(data) -> list:
         (lambda d: d["form"].update(colour="红"), "form：未知的键“colour”"),
         (lambda d: d["form"].update(compare_threshold="两成"), "form.compare_threshold"),
         (lambda d: d["form"].update(compare_threshold=0), "form.compare_threshold"),
+        (lambda d: d["form"].update(legal={"table_number": "甲1表"}), "form.legal 缺少：approval_kind"),
+        (lambda d: d["form"].update(legal=dict(LEGAL, approval_kind="许可证")), "批准文号或备案号"),
+        (lambda d: d["form"].update(legal=dict(LEGAL, valid_until="明年")), "valid_until 不是日期"),
+        (lambda d: d["form"].update(legal=dict(LEGAL, seal="红")), "form.legal：未知的键“seal”"),
     ],
 )  # fmt: skip
 def test_definition_errors_are_reported_in_chinese(tmp_path, change, expected: str) -> None:
