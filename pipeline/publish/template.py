@@ -15,9 +15,9 @@ from xlsxwriter.utility import quote_sheetname, xl_rowcol_to_cell
 
 from pipeline.core.files import atomic_output
 from pipeline.form.model import (
-    AGGREGATION_LABEL,
     BOOL_CHOICES,
     PRESET_COVER,
+    Column,
     Form,
     Indicator,
     Ledger,
@@ -26,16 +26,15 @@ from pipeline.form.model import (
 from pipeline.form.registry import Registry
 from pipeline.publish import xlsx_style as styles
 from pipeline.publish.selfcheck_sheet import SELFCHECK_SHEET, write_selfcheck
-from pipeline.publish.xlsx_style import FIXED_CREATED, WORKBOOK_OPTIONS, print_setup, row_height
+from pipeline.publish.template_inputs import in_period, validation
+from pipeline.publish.template_instructions import fit_row, write_instructions
+from pipeline.publish.xlsx_style import FIXED_CREATED, WORKBOOK_OPTIONS, print_setup
 
 CODE_LIST_SHEET = "代码表"
 INSTRUCTIONS_SHEET = "填报说明"
 # Pre-made, unlocked rows per ledger table: a protected sheet cannot grow a table.
 LEDGER_ROWS = 500
 INPUT_COLUMN = 4  # column E on statistics sheets
-INSTRUCTION_CHARS_PER_LINE = 80  # Chinese characters across the merged instruction row
-NUMBERED = set("一二三四五六七八九十")  # instruction lines that carry their own numbering
-TYPE_LABEL = {"int": "整数", "text": "文字", "date": "日期", "bool": "是/否", "choice": "下拉选择"}
 
 
 def template_filename(form: Form) -> str:
@@ -86,7 +85,7 @@ class _TemplateWriter:
         selfcheck = self.wb.add_worksheet(SELFCHECK_SHEET)
         codes = self.wb.add_worksheet(CODE_LIST_SHEET)
         self._write_code_lists(codes)
-        self._write_instructions(instructions)
+        write_instructions(instructions, self.form, self)
         self._write_cover(sheets[0])
         for ws, section in zip(sheets[1:], self.form.statistics_sections, strict=True):
             self._write_section(ws, section)
@@ -116,59 +115,11 @@ class _TemplateWriter:
         ws.protect()
         ws.hide()
 
-    def _list_source(self, kind: str, choices: str) -> str:
-        return self.list_ranges["是否" if kind == "bool" else choices]
-
-    # Instructions
-
-    def _write_instructions(self, ws) -> None:
-        ws.write_string(0, 0, f"{self.form.title} 填报说明", self.title)
-        period = self.form.period
-        ws.write_string(
-            1, 0, f"报告期：{period.label}（{period.start} 至 {period.end}）", self.subtitle
-        )
-        row = 3
-        for number, line in enumerate(self.form.instructions, start=1):
-            text = line if line[:1] in NUMBERED else f"{number}. {line}"
-            ws.merge_range(row, 0, row, 7, text, self.wrapped)
-            _fit_row(ws, row, (text, 2 * INSTRUCTION_CHARS_PER_LINE))
-            row += 1
-        row = self._indicator_notes(ws, row + 1)
-        self._ledger_notes(ws, row + 2)
-        ws.set_column(0, 0, 26)
-        ws.set_column(1, 1, 40)
-        ws.set_column(2, 6, 11)
-        ws.set_column(7, 7, 60)
-        ws.protect()
-
-    def _indicator_notes(self, ws, row: int) -> int:
-        """指标说明: one row per indicator from `row`; the last row written."""
-        ws.write_string(row, 0, "指标说明", self.title)
-        row += 1
-        headers = ["指标编码", "指标名称", "计量单位", "填写类型", "是否必填", "汇总方式",
-                   "所在工作表", "说明"]  # fmt: skip
-        ws.write_row(row, 0, headers, self.header)
-        for ind in self.form.indicators:
-            row += 1
-            required = "自动计算" if ind.derived else ("必填" if ind.required else "选填")
-            sheet = self.form.section_of(ind.code).sheet
-            values = [ind.code, ind.label, ind.unit, TYPE_LABEL[ind.type], required,
-                      AGGREGATION_LABEL[ind.aggregation], sheet, ind.note]  # fmt: skip
-            ws.write_row(row, 0, values, self.text)
-            _fit_row(ws, row, (ind.label, 40), (ind.note, 60))
-        return row
-
-    def _ledger_notes(self, ws, row: int) -> None:
-        """台账说明: one row per ledger from `row`, naming its personal-data columns."""
-        ws.write_string(row, 0, "台账说明", self.title)
-        for ledger in self.form.ledgers:
-            row += 1
-            pii = [c.label for c in ledger.columns if c.pii]
-            note = ledger.note + (f"（{'、'.join(pii)}为个人信息，仅用于内部汇总）" if pii else "")
-            ws.write_row(
-                row, 0, [ledger.id, ledger.title, "", "", "", "", ledger.sheet, note], self.text
-            )
-            _fit_row(ws, row, (note, 60))
+    def _list_source(self, item: Indicator | Column) -> str:
+        """The dropdown's source range, for a choice or yes/no item ("" otherwise)."""
+        if item.type not in ("choice", "bool"):
+            return ""
+        return self.list_ranges["是否" if item.type == "bool" else item.choices]
 
     # Cover
 
@@ -187,7 +138,7 @@ class _TemplateWriter:
             else:
                 self._write_input(ws, row, 1, ind)
             ws.write_string(row, 2, ind.note or "", self.text)
-            _fit_row(ws, row, (ind.note, 50))
+            fit_row(ws, row, (ind.note, 50))
             self.wb.define_name(ind.code, self._ref(ws, row, 1))
             self.places[ind.code] = (ws.get_name(), row, 1)
             row += 1
@@ -248,7 +199,7 @@ class _TemplateWriter:
             else:
                 self._write_input(ws, row, INPUT_COLUMN, ind)
             ws.write_string(row, 5, ind.note, self.text)
-            _fit_row(ws, row, (ind.label, 46), (ind.note, 50))
+            fit_row(ws, row, (ind.label, 46), (ind.note, 50))
             self.wb.define_name(ind.code, self._ref(ws, row, INPUT_COLUMN))
             self.places[ind.code] = (ws.get_name(), row, INPUT_COLUMN)
             row += 1
@@ -280,55 +231,8 @@ class _TemplateWriter:
             col,
             row,
             col,
-            self._validation(ind.type, ind.choices, ind.label, ind.min, ind.max, ind.note),
+            validation(ind.type, ind.label, ind.min, ind.max, ind.note, self._list_source(ind)),
         )
-
-    def _validation(
-        self, kind: str, choices: str, label: str, low: int | None, high: int | None, note: str
-    ) -> dict:
-        title = label[:32]
-        if kind == "int":
-            low = 0 if low is None else low
-            rule = {"validate": "integer", "criteria": ">=", "value": low}
-            if high is not None:
-                rule = {
-                    "validate": "integer",
-                    "criteria": "between",
-                    "minimum": low,
-                    "maximum": high,
-                }
-            message = "请填写整数（阿拉伯数字），未发生填 0"
-        elif kind == "date":
-            rule = {
-                "validate": "date",
-                "criteria": "between",
-                "minimum": dt.datetime(2000, 1, 1),
-                "maximum": dt.datetime(2099, 12, 31),
-            }
-            message = "请填写日期，格式 2022-03-05"
-        elif kind in ("choice", "bool"):
-            rule = {"validate": "list", "source": self._list_source(kind, choices)}
-            message = "请从下拉列表中选择"
-        else:
-            rule = {"validate": "any"}
-            message = note[:200] or "请填写文字"
-        rule.update(
-            {
-                "input_title": title,
-                "input_message": message[:255],
-                "error_title": "填写有误",
-                "error_message": f"{label}：{message}"[:255],
-            }
-        )
-        return rule
-
-    def _in_period(self, rule: dict) -> dict:
-        """A date that must lie inside the reporting period (V04), checked as it is typed."""
-        period = self.form.period
-        start, end = (dt.datetime.combine(d, dt.time()) for d in (period.start, period.end))
-        message = f"请填写报告期内的日期（{period.start} 至 {period.end}）"
-        return rule | {"minimum": start, "maximum": end, "input_message": message,
-                       "error_message": f"{rule['input_title']}：{message}"[:255]}  # fmt: skip
 
     # Ledgers
 
@@ -357,11 +261,10 @@ class _TemplateWriter:
         for col, column in enumerate(ledger.columns):
             if column.type == "text" and not column.note:
                 continue
-            rule = self._validation(
-                column.type, column.choices, column.label, column.min, column.max, column.note
-            )
+            rule = validation(column.type, column.label, column.min, column.max, column.note,
+                              self._list_source(column))  # fmt: skip
             if column.in_period:
-                rule = self._in_period(rule)
+                rule = in_period(rule, self.form.period)
             if column.multi:
                 rule = {
                     "validate": "any",
@@ -378,9 +281,3 @@ class _TemplateWriter:
     @staticmethod
     def _ref(ws, row: int, col: int) -> str:
         return f"={quote_sheetname(ws.get_name())}!{xl_rowcol_to_cell(row, col, True, True)}"
-
-
-def _fit_row(ws, row: int, *texts: tuple[str, int]) -> None:
-    height = row_height(*texts)
-    if height:
-        ws.set_row(row, height)
