@@ -10,7 +10,7 @@ PERIOD ?=
 PERIOD_ARG = $(if $(PERIOD),--period $(PERIOD))
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test consolidate check template units spec share report bench bench-archive lint format clean
+.PHONY: demo test consolidate check template templates units spec share report bench bench-archive lint format clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -48,6 +48,10 @@ history: $(STAMP)
 ## 重新生成下发模板 input_templates/*.xlsx（make template PERIOD=2026年第三季度 生成其他报告期的模板）
 template: $(STAMP)
 	$(PY) -m pipeline template $(PERIOD_ARG)
+
+## 为名单中每个单位生成专用模板 input_templates/分发/（make templates PERIOD=2026年上半年）
+templates: $(STAMP)
+	$(PY) -m pipeline templates $(PERIOD_ARG)
 
 ## 由 CSV 单位名单生成单位名单工作簿 input_templates/units.xlsx（make units FROM=单位名单.csv）
 units: $(STAMP)

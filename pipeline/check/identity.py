@@ -13,10 +13,15 @@ from pipeline.core.records import (
     RawSubmission,
     Submission,
 )
-from pipeline.form.model import Form
-from pipeline.form.registry import Registry
+from pipeline.form.model import TEMPLATE_UNIT, Form
+from pipeline.form.registry import Registry, Unit
 
-EMITS = (ProblemCode.UNIT_UNKNOWN, ProblemCode.UNIT_MISMATCH, ProblemCode.PERIOD_MISMATCH)
+EMITS = (
+    ProblemCode.UNIT_UNKNOWN,
+    ProblemCode.UNIT_MISMATCH,
+    ProblemCode.UNIT_OTHER_TEMPLATE,
+    ProblemCode.PERIOD_MISMATCH,
+)
 
 
 def identify(sub: Submission, raw: RawSubmission, form: Form, registry: Registry) -> None:
@@ -60,9 +65,27 @@ def identify(sub: Submission, raw: RawSubmission, form: Form, registry: Registry
     unit = by_code or by_name
     if unit:
         sub.unit_code, sub.unit_name = unit.code, unit.name
+        sub.problems.extend(check_owner(raw, unit, registry))
     submitted = sub.values.get("SUBMIT_DATE")
     sub.submitted = submitted if isinstance(submitted, dt.date) else None
     sub.problems.extend(check_period(sub, form))
+
+
+def check_owner(raw: RawSubmission, unit: Unit, registry: Registry) -> Iterator[Problem]:
+    """A return from a unit's own template is that unit's: the cover names the unit the file
+    was made for (TEMPLATE_UNIT), and another unit's code and name typed over it is refused."""
+    made_for = raw.values.get(TEMPLATE_UNIT)
+    owner = str(made_for.value or "").strip() if made_for else ""
+    if owner and owner != unit.code:
+        known = registry.by_code(owner)
+        yield make_problem(
+            ProblemCode.UNIT_OTHER_TEMPLATE,
+            owner=f"{known.name}（{owner}）" if known else owner,
+            unit=f"{unit.name}（{unit.code}）",
+            sheet=made_for.sheet if made_for else "",
+            cell=made_for.cell if made_for else "",
+            indicator=TEMPLATE_UNIT,
+        )
 
 
 def check_period(sub: Submission, form: Form) -> Iterator[Problem]:

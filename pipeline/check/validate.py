@@ -14,7 +14,7 @@ from pipeline.check.structure import check_structure
 from pipeline.check.values import typed_value
 from pipeline.core.catalogue import Severity
 from pipeline.core.records import RawSubmission, Submission
-from pipeline.form.model import Form
+from pipeline.form.model import EXPLANATION_PREFIX, Form
 from pipeline.form.registry import Registry
 
 
@@ -41,11 +41,26 @@ def _fill(sub: Submission, raw: RawSubmission, form: Form, registry: Registry) -
     for ind in form.indicators:
         if ind.derived is not None:
             sub.values[ind.code] = form.derived_value(ind.code, sub.values)
+    sub.explanations = explanations(raw, form)
+    for code in sub.explanations:  # where it was typed, for 审核问题
+        cell = raw.values[EXPLANATION_PREFIX + code]
+        sub.cells[EXPLANATION_PREFIX + code] = (cell.sheet, cell.cell)
     identify(sub, raw, form, registry)
     for ledger in form.ledgers:
         sub.ledgers[ledger.id] = read_ledger(ledger, raw.ledgers.get(ledger.id), form, sub)
     sub.problems.extend(check_rules(sub, form))
     sub.problems.extend(check_self_indicators(sub, form, registry))
+
+
+def explanations(raw: RawSubmission, form: Form) -> dict[str, str]:
+    """变动说明 a unit typed beside its figures (a unit's own template), by indicator code."""
+    found = {}
+    for ind in form.statistics_indicators:
+        cell = raw.values.get(EXPLANATION_PREFIX + ind.code)
+        text = " ".join(str(cell.value).split()) if cell and cell.value is not None else ""
+        if text:
+            found[ind.code] = text
+    return found
 
 
 # Structure

@@ -12,15 +12,21 @@ from pipeline.cli.options import (
     PROJECT_ROOT,
     Definition,
     Refusal,
+    archive_options,
+    default_archive,
     definition_options,
+    open_archive,
     out_option,
 )
+from pipeline.cli.screen import BarProgress
 from pipeline.core.filenames import safe
 from pipeline.form.model import DefinitionError, Form
+from pipeline.form.period import previous_period
 from pipeline.form.spec import as_json
 from pipeline.publish.registry_book import write_registry_book
 from pipeline.publish.template import write_template
 from pipeline.read.registry_file import load_registry
+from pipeline.run.unit_templates import DISTRIBUTION_FOLDER, write_unit_templates
 
 
 @click.command()
@@ -35,6 +41,45 @@ def template(definition: Definition, out_dir: Path) -> None:
     path = write_template(definition.form, definition.registry, out_dir)
     click.echo(f"已生成模板：{safe(str(path))}")
     warn_expired_marks(definition.form)
+
+
+@click.command()
+@definition_options
+@archive_options
+@out_option(
+    "各单位模板的输出文件夹", default=PROJECT_ROOT / "input_templates" / DISTRIBUTION_FOLDER
+)
+def templates(
+    definition: Definition, archive_path: Path | None, no_archive: bool, out_dir: Path
+) -> None:
+    """为名单中的每个单位生成专用填报模板（单位编码、名称已填好并锁定，联系人从名单预填；
+    报送档案中有该单位上期报表时，列出上期数）。
+
+    \b
+    示例：python -m pipeline templates --period 2026年上半年
+    """
+    form, registry = definition.form, definition.registry
+    if not registry.units:
+        raise Refusal("错误：报送单位名单为空，没有可生成模板的单位（见 make units）")
+    path = archive_path or default_archive()
+    archive = None
+    if not no_archive and path is not None and path.exists():  # none yet: no 上期 to show
+        before = previous_period(form.period).label
+        archive = open_archive(path, False, scope=(form.id, before))
+    try:
+        made = write_unit_templates(form, registry, out_dir, archive, BarProgress())
+    finally:
+        if archive is not None:
+            archive.close()
+    click.echo(f"已为 {len(made.paths)} 个单位生成专用模板：{safe(str(out_dir))}")
+    if made.with_previous:
+        click.echo(f"其中 {made.with_previous} 个列出了上期（{made.previous_period}）的数")
+    else:
+        click.echo(f"报送档案中没有上期（{made.previous_period}）的报表，模板不列上期数")
+    if made.redefined:
+        click.echo(f"口径与上期不同、不列上期数的指标 {len(made.redefined)} 项")
+    click.echo("请把各单位的文件分别发给该单位；名单外的单位使用通用模板（make template）")
+    warn_expired_marks(form)
 
 
 def warn_expired_marks(form: Form) -> None:

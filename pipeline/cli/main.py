@@ -12,7 +12,7 @@ import click
 
 from pipeline.cli.options import EXIT_BUG, EXIT_OK, Refusal
 from pipeline.core.filenames import safe
-from pipeline.publish.feedback.openpyxl_copy import xml_is_guarded
+from pipeline.publish.xml_guard import xml_is_guarded
 
 CONTEXT_SETTINGS = {"help_option_names": ["-h", "--help"]}
 
@@ -20,6 +20,7 @@ CONTEXT_SETTINGS = {"help_option_names": ["-h", "--help"]}
 # answer without loading pandas and the writers (~0.4 s of a start).
 COMMANDS = {
     "template": "pipeline.cli.definition",
+    "templates": "pipeline.cli.definition",
     "spec": "pipeline.cli.definition",
     "units": "pipeline.cli.definition",
     "consolidate": "pipeline.cli.collect",

@@ -176,6 +176,14 @@ class ProblemCode(Enum):
         "从下拉列表重新选择本单位。",
         {Tag.IDENTITY, Tag.CELL},
     )
+    UNIT_OTHER_TEMPLATE = _detail(
+        Severity.ERROR,
+        "用了其他单位的报表文件",
+        "本文件是下发给“{owner}”的报表，封面却填为“{unit}”。请使用下发给本单位的报表文件填报",
+        "每个单位有自己的报表文件（单位编码和名称已填好）。这份报表出自另一个单位的文件，"
+        "封面被改成了本单位：请报送单位改用下发给自己的文件重新填报。",
+        {Tag.IDENTITY, Tag.CELL},
+    )
     PERIOD_MISMATCH = _detail(
         Severity.ERROR,
         "报告期不符",

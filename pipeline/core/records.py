@@ -90,6 +90,8 @@ class Submission:
     cells: dict[str, tuple[str, str]] = field(default_factory=dict)  # code -> (sheet, cell)
     ledgers: dict[str, list[dict[str, object]]] = field(default_factory=dict)
     problems: list[Problem] = field(default_factory=list)
+    # code -> the unit's reason for a figure that moved against last period (变动说明)
+    explanations: dict[str, str] = field(default_factory=dict)
     status: Status = Status.ACCEPTED
     reason: str = ""  # one line, for rejected / ignored / superseded
     source: str = ""  # the file's path, for feedback workbooks (never written to outputs)

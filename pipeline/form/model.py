@@ -36,6 +36,14 @@ ORIGIN_UNIT_COLUMN = "origin_unit"
 # Cover fields the template presets for the round (the units never fill them).
 COVER_COUNTS_TITLE = "基本情况"
 PRESET_COVER = frozenset({"PERIOD", "PERIOD_TYPE", "PERIOD_START", "PERIOD_END"})
+# A unit's own template names the unit it was made for; a return from it must be that unit's.
+TEMPLATE_UNIT = "TEMPLATE_UNIT"
+# Names on the cover that say which form (and, in a unit's own file, which unit) a return is.
+IDENTITY_NAMES = ("FORM_ID", "FORM_VERSION", TEMPLATE_UNIT)
+IDENTITY_LABELS = {"FORM_ID": "表样标识", "FORM_VERSION": "表样版本", TEMPLATE_UNIT: "下发单位编码"}
+# A unit's own template has, beside each figure, a cell named EXPLAIN_<code> for the reason a
+# figure moved against last period (变动说明); the pipeline reads it into Submission.explanations.
+EXPLANATION_PREFIX = "EXPLAIN_"
 
 
 class DefinitionError(ValueError):
@@ -164,6 +172,14 @@ class Form:
     @property
     def indicators(self) -> tuple[Indicator, ...]:
         return tuple(i for s in self.sections for i in s.indicators)
+
+    @cached_property
+    def return_names(self) -> frozenset[str]:
+        """Every defined name a return's reader looks for: the indicators, the identity
+        names and each figure's 变动说明 (a unit's own template)."""
+        explained = {EXPLANATION_PREFIX + i.code for i in self.statistics_indicators
+                     if i.type == "int"}  # fmt: skip
+        return frozenset({i.code for i in self.indicators} | set(IDENTITY_NAMES) | explained)
 
     @property
     def cover(self) -> Section:

@@ -89,3 +89,24 @@ def _checked_month(month: str) -> int:
     if not 1 <= value <= 12:
         raise PeriodError(f"月份“{month}”应在 1 至 12 之间")
     return value
+
+
+def previous_period(period: Period) -> Period:
+    """The period before this one, of the same kind: the year before, the half, quarter or
+    month before; for 截至某日 (1-n月, counted from January) the same months a year earlier."""
+    year, first, last = period.start.year, period.start.month, period.end.month
+    if period.type == "全年":
+        return _year(str(year - 1))
+    if period.type == "截至某日":
+        return _to_date(str(year - 1), "1", str(last))
+    span = last - first + 1
+    if first == 1:
+        year, first = year - 1, 13 - span
+    else:
+        first -= span
+    start = dt.date(year, first, 1)
+    if period.type in HALVES:
+        return _half(str(year), "上半年" if first == 1 else "下半年")
+    if period.type in QUARTERS:
+        return _quarter(str(year), str((first + 2) // 3))
+    return _month(str(start.year), str(start.month))

@@ -35,16 +35,7 @@ def as_json(form: Form, registry: Registry | None = None) -> dict:
             "version": form.version,
             "title": form.title,
             "compare_threshold": form.compare_threshold,
-            "legal": None
-            if form.legal is None
-            else {
-                "table_number": form.legal.table_number,
-                "made_by": form.legal.made_by,
-                "approved_by": form.legal.approved_by,
-                "approval_kind": form.legal.approval_kind,
-                "approval_number": form.legal.approval_number,
-                "valid_until": form.legal.valid_until.isoformat(),
-            },
+            "legal": _legal_json(form),
         },
         "period": {
             "label": form.period.label,
@@ -75,6 +66,20 @@ def as_json(form: Form, registry: Registry | None = None) -> dict:
         "rules": [_rule_json(r) for r in form.rules],
         "code_lists": {k: list(v) for k, v in form.code_lists.items()},
         "registry": [asdict(u) for u in registry.units] if registry else [],
+    }
+
+
+def _legal_json(form: Form) -> dict | None:
+    legal = form.legal
+    if legal is None:
+        return None
+    return {
+        "table_number": legal.table_number,
+        "made_by": legal.made_by,
+        "approved_by": legal.approved_by,
+        "approval_kind": legal.approval_kind,
+        "approval_number": legal.approval_number,
+        "valid_until": legal.valid_until.isoformat(),
     }
 
 

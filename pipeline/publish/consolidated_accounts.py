@@ -14,10 +14,11 @@ from pipeline.combine.changes import Place
 from pipeline.core.catalogue import CODE_TABLE_HEADERS, SEVERITY_LABEL, code_table
 from pipeline.core.problems import Problem
 from pipeline.core.records import STATUS_LABEL, Submission
-from pipeline.form.model import Form
+from pipeline.form.model import EXPLANATION_PREFIX, Form
 from pipeline.form.registry import Registry
 from pipeline.publish.xlsx_style import row_height, set_widths
 
+EXPLANATION_CODE, EXPLANATION_LABEL = "变动说明", "说明"  # 问题代码 and 严重程度 of its row
 CODES_TITLE = "问题代码说明（“审核问题”表中各问题代码的含义和处理办法）"
 CODES_COLUMN = 5  # F: the code table of 说明, right of the file list
 CODES_WIDTHS = (28, 12, 20, 60)
@@ -59,9 +60,13 @@ def problems_sheet(writer: AccountWriter) -> None:
     ]
     ws.write_row(0, 0, headers, writer.header)
     row = 1
+    labels = {i.code: i.label for i in writer.form.indicators}
     for sub in writer.submissions:
         for problem in sub.problems:
             _problem_row(ws, row, sub, problem)
+            row += 1
+        for code, text in sub.explanations.items():  # the unit's word on a figure that moved
+            _explanation_row(ws, row, sub, code, labels.get(code, code), text)
             row += 1
     ws.autofilter(0, 0, max(row - 1, 1), len(headers) - 1)
     ws.freeze_panes(1, 0)
@@ -81,6 +86,18 @@ def _problem_row(ws, row: int, sub: Submission, problem: Problem) -> None:
         problem.message,
         problem.value,
     ]
+    for col, value in enumerate(values):
+        ws.write_string(row, col, value)
+
+
+def _explanation_row(  # noqa: PLR0913 - one row's cells
+    ws, row: int, sub: Submission, code: str, label: str, text: str
+) -> None:
+    """A 变动说明 from a unit's own template: not a problem, listed with them so that who
+    reviews a figure that moved against last period finds the unit's reason beside it."""
+    sheet, cell = sub.cells.get(EXPLANATION_PREFIX + code, ("", ""))
+    values = [sub.unit_code, sub.unit_name, sub.file, sheet, cell, code, EXPLANATION_CODE,
+              EXPLANATION_LABEL, f"“{label}”与上期相比变动较大，单位说明：{text}", text]  # fmt: skip
     for col, value in enumerate(values):
         ws.write_string(row, col, value)
 

@@ -23,7 +23,7 @@ from pipeline.combine.reconcile import Check, reconcile
 from pipeline.combine.remind import Reminder, reminder_text, reminders
 from pipeline.combine.rollup import rollup_filename, rollup_ledgers, rollup_values
 from pipeline.core.files import atomic_output
-from pipeline.core.records import Submission
+from pipeline.core.records import Status, Submission
 from pipeline.form.model import Form
 from pipeline.form.registry import Registry
 from pipeline.publish.consolidated import SheetExtra
@@ -178,4 +178,9 @@ def report_draft(p: Prepared) -> ReportDraft:
     for sub in p.submissions:
         for code, (sheet, cell) in sub.cells.items():
             cells.setdefault(code, f"{sheet}!{cell}")
-    return build_report(p.form, p.registry, p.result, cells)
+    explanations: dict[str, list[str]] = {}
+    for sub in p.submissions:
+        if sub.status in (Status.ACCEPTED, Status.ACCEPTED_WITH_WARNINGS):
+            for code, text in sub.explanations.items():
+                explanations.setdefault(code, []).append(f"{sub.unit_name}：{text}")
+    return build_report(p.form, p.registry, p.result, cells, explanations)

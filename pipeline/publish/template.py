@@ -8,26 +8,35 @@ each ledger is an Excel table named after its ledger id.
 from __future__ import annotations
 
 import datetime as dt
+import io
 from pathlib import Path
 
 import xlsxwriter
 from xlsxwriter.utility import quote_sheetname, xl_rowcol_to_cell
 
+from pipeline.core.filenames import output_file_name
 from pipeline.core.files import atomic_output
 from pipeline.form.model import (
     BOOL_CHOICES,
+    IDENTITY_LABELS,
     PRESET_COVER,
+    TEMPLATE_UNIT,
     Column,
     Form,
     Indicator,
     Ledger,
     choices_for,
 )
-from pipeline.form.registry import Registry
+from pipeline.form.registry import Registry, Unit
 from pipeline.publish import xlsx_style as styles
 from pipeline.publish.selfcheck_sheet import SELFCHECK_SHEET, write_selfcheck
 from pipeline.publish.template_inputs import in_period, validation
 from pipeline.publish.template_instructions import fit_row, write_instructions
+from pipeline.publish.template_unit import (
+    PreviousColumns,
+    UnitCopy,
+    cover_presets,
+)
 from pipeline.publish.xlsx_style import FIXED_CREATED, WORKBOOK_OPTIONS, print_setup
 
 CODE_LIST_SHEET = "代码表"
@@ -37,23 +46,56 @@ LEDGER_ROWS = 500
 INPUT_COLUMN = 4  # column E on statistics sheets
 
 
-def template_filename(form: Form) -> str:
+def template_filename(form: Form, unit: Unit | None = None) -> str:
+    """The generic template's name, or a unit's own: <单位编码>_<单位名称>_<报告期>.xlsx."""
+    if unit is not None:
+        return output_file_name(f"{unit.code}_{unit.name}_{form.period.label}", ".xlsx")
     return f"{form.title}（{form.period.label}）.xlsx"
 
 
-def write_template(form: Form, registry: Registry, folder: Path) -> Path:
-    path = Path(folder) / template_filename(form)
-    with atomic_output(path, private=False) as tmp:  # shareable: no personal data
+def write_template(
+    form: Form, registry: Registry, folder: Path, copy: UnitCopy | None = None
+) -> Path:
+    """The template for every unit, or (`copy`) one unit's own."""
+    path = Path(folder) / template_filename(form, copy.unit if copy else None)
+    # The generic template holds no personal data; a unit's own holds its contact person.
+    with atomic_output(path, private=copy is not None) as tmp:
         workbook = xlsxwriter.Workbook(str(tmp), WORKBOOK_OPTIONS)
         workbook.set_properties({"title": form.title, "created": FIXED_CREATED, "author": ""})
-        _TemplateWriter(workbook, form, registry).write()
+        _TemplateWriter(workbook, form, registry, copy).write()
         workbook.close()
     return path
 
 
+def template_formulas(form: Form) -> dict[tuple[str, str], str]:
+    """Every formula a template of `form` holds, generic or a unit's own, (sheet, cell) ->
+    formula text as written (without '='): a feedback copy keeps exactly these and turns any
+    other formula into its value. Computed once per form, by the writer itself, in memory."""
+    key = id(form)
+    if key not in _FORMULAS or _FORMULAS[key][0] is not form:
+        found: dict[tuple[str, str], str] = {}
+        sample = UnitCopy(Unit("", "", "", "", ""), previous_period="上期")  # with 上期 columns
+        for copy in (None, sample):
+            # Never closed: nothing is written anywhere; the cells stay in the writer's tables.
+            workbook = xlsxwriter.Workbook(io.BytesIO(), {"in_memory": True})
+            _TemplateWriter(workbook, form, Registry(()), copy).write()
+            for ws in workbook.worksheets():
+                for row, cells in ws.table.items():
+                    for col, cell in cells.items():
+                        if type(cell).__name__ == "Formula":
+                            found[(ws.get_name(), xl_rowcol_to_cell(row, col))] = cell.formula
+        _FORMULAS[key] = (form, found)
+    return _FORMULAS[key][1]
+
+
+_FORMULAS: dict[int, tuple[Form, dict[tuple[str, str], str]]] = {}
+
+
 class _TemplateWriter:
-    def __init__(self, workbook: xlsxwriter.Workbook, form: Form, registry: Registry):
-        self.wb, self.form, self.registry = workbook, form, registry
+    def __init__(
+        self, workbook: xlsxwriter.Workbook, form: Form, registry: Registry, copy: UnitCopy | None
+    ):
+        self.wb, self.form, self.registry, self.copy = workbook, form, registry, copy
         add = workbook.add_format
         self.title = add(styles.TITLE)
         self.subtitle = add(styles.NOTE)
@@ -77,6 +119,9 @@ class _TemplateWriter:
         # indicator code -> (sheet, row, column); ledger id -> (sheet, first data row, last row)
         self.places: dict[str, tuple[str, int, int]] = {}
         self.ledger_rows: dict[str, tuple[str, int, int]] = {}
+        self.previous = (
+            PreviousColumns(workbook, copy, form) if copy and copy.previous_period else None
+        )
 
     def write(self) -> None:
         instructions = self.wb.add_worksheet(INSTRUCTIONS_SHEET)
@@ -102,8 +147,9 @@ class _TemplateWriter:
     def _write_code_lists(self, ws) -> None:
         lists = dict(self.form.code_lists)
         lists["是否"] = BOOL_CHOICES
-        for name in ("UNITS", "UNITS_CODE"):
-            lists[name] = choices_for(self.form, name, self.registry)
+        if self.copy is None:  # a unit's own file carries no list of the other units
+            for name in ("UNITS", "UNITS_CODE"):
+                lists[name] = choices_for(self.form, name, self.registry)
         for col, (name, choices) in enumerate(lists.items()):
             ws.write_string(0, col, name, self.header)
             for row, choice in enumerate(choices, start=1):
@@ -126,27 +172,32 @@ class _TemplateWriter:
     def _write_cover(self, ws) -> None:
         section = self.form.cover
         ws.write_string(0, 0, self.form.title, self.title)
+        owner = f"本表为“{self.copy.unit.name}”专用。" if self.copy else ""
         ws.write_string(
-            1, 0, "请填写黄色单元格；灰色单元格为本期统一设置，不需填写。", self.subtitle
+            1, 0, f"{owner}请填写黄色单元格；灰色单元格为本期统一设置，不需填写。", self.subtitle
         )
         ws.write_row(3, 0, ["项目", "填写内容", "说明"], self.header)
         row = 4
+        presets = cover_presets(self.copy, self.form)
         for ind in section.indicators:
             ws.write_string(row, 0, ind.label + ("（必填）" if ind.required else ""), self.text)
             if ind.code in PRESET_COVER:
                 self._write_preset(ws, row, 1, ind)
+            elif ind.code in presets.fixed:
+                ws.write_string(row, 1, presets.fixed[ind.code], self.preset)
             else:
-                self._write_input(ws, row, 1, ind)
+                self._write_input(ws, row, 1, ind, presets.filled.get(ind.code))
             ws.write_string(row, 2, ind.note or "", self.text)
             fit_row(ws, row, (ind.note, 50))
             self.wb.define_name(ind.code, self._ref(ws, row, 1))
             self.places[ind.code] = (ws.get_name(), row, 1)
             row += 1
         row += 1
-        for name, value in (("FORM_ID", self.form.id), ("FORM_VERSION", self.form.version)):
-            ws.write_string(
-                row, 0, {"FORM_ID": "表样标识", "FORM_VERSION": "表样版本"}[name], self.subtitle
-            )
+        marks = [("FORM_ID", self.form.id), ("FORM_VERSION", self.form.version)]
+        if self.copy is not None:  # which unit this file was made for (a return says so)
+            marks.append((TEMPLATE_UNIT, self.copy.unit.code))
+        for name, value in marks:
+            ws.write_string(row, 0, IDENTITY_LABELS[name], self.subtitle)
             ws.write_string(row, 1, value, self.subtitle)
             self.wb.define_name(name, self._ref(ws, row, 1))
             row += 1
@@ -183,7 +234,7 @@ class _TemplateWriter:
         ws.write_row(
             3, 0, ["序号", "指标编码", "指标名称", "计量单位", "填报值", "说明"], self.header
         )
-        row, group = 4, ""
+        row, group, rows = 4, "", []
         for number, ind in enumerate(section.indicators, start=1):
             if ind.group and ind.group != group:
                 group = ind.group
@@ -202,6 +253,7 @@ class _TemplateWriter:
             fit_row(ws, row, (ind.label, 46), (ind.note, 50))
             self.wb.define_name(ind.code, self._ref(ws, row, INPUT_COLUMN))
             self.places[ind.code] = (ws.get_name(), row, INPUT_COLUMN)
+            rows.append((row, ind))
             row += 1
         ws.set_column(0, 0, 6)
         ws.set_column(1, 1, 30)
@@ -209,7 +261,10 @@ class _TemplateWriter:
         ws.set_column(3, 3, 9)
         ws.set_column(4, 4, 14)
         ws.set_column(5, 5, 50)
-        self._write_legal_marks(ws, 5)
+        last = 5
+        if self.previous is not None:
+            last = self.previous.write(ws, rows)
+        self._write_legal_marks(ws, last)
         ws.freeze_panes(4, 0)
         ws.protect()
 
@@ -223,9 +278,14 @@ class _TemplateWriter:
         for row, text in enumerate((f"{number}　{maker}", f"{approver}　{approval}", until)):
             ws.write_string(row, col, text, self.legal)
 
-    def _write_input(self, ws, row: int, col: int, ind: Indicator) -> None:
+    def _write_input(self, ws, row: int, col: int, ind: Indicator, value: object = None) -> None:
         fmt = self.input_date if ind.type == "date" else self.input
-        ws.write_blank(row, col, None, fmt)
+        if value is None or value == "":
+            ws.write_blank(row, col, None, fmt)
+        elif isinstance(value, int | float):
+            ws.write_number(row, col, value, fmt)
+        else:
+            ws.write_string(row, col, str(value), fmt)
         ws.data_validation(
             row,
             col,

@@ -16,7 +16,7 @@ from pipeline.core.catalogue import ProblemCode
 from pipeline.core.cells import a1, column_letters, column_number
 from pipeline.core.problems import make_problem
 from pipeline.core.records import RawLedger, RawSubmission, RawValue
-from pipeline.form.model import Form, Ledger
+from pipeline.form.model import IDENTITY_LABELS, Form, Ledger
 from pipeline.read.types import WorkbookData
 
 EMITS = (ProblemCode.NAMES_LOST, ProblemCode.TABLES_LOST)
@@ -142,7 +142,7 @@ def _values_by_layout(data: WorkbookData, form: Form) -> dict[str, RawValue]:
     labels with the value beside them."""
     codes = {i.code for i in form.indicators}
     labels = {i.label: i.code for i in form.cover.indicators}
-    labels.update({"表样标识": "FORM_ID", "表样版本": "FORM_VERSION"})
+    labels.update({label: name for name, label in IDENTITY_LABELS.items()})
     found: dict[str, RawValue] = {}
     for sheet, cells in data.cells.items():
         headers = {v.strip(): c for (_, c), v in cells.items() if isinstance(v, str)}

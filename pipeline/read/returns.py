@@ -43,7 +43,7 @@ def read_return(
     if not kind.format:
         raw.problems.append(make_problem(ProblemCode.FILE_WRONG_FORMAT, reason=kind.reason))
         return raw
-    names = {i.code for i in form.indicators} | {"FORM_ID", "FORM_VERSION"}
+    names = form.return_names
     tables = {ledger.id for ledger in form.ledgers}
     try:
         if kind.format == "xlsx":

@@ -20,6 +20,7 @@ import functools
 import re
 import zipfile
 from collections.abc import Sequence
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
 from typing import IO
 from xml.etree import ElementTree
@@ -47,7 +48,7 @@ class _Parts:
 
 
 def read_xlsx(
-    path: str | IO[bytes], wanted_names: set[str], wanted_tables: set[str]
+    path: str | IO[bytes], wanted_names: AbstractSet[str], wanted_tables: AbstractSet[str]
 ) -> WorkbookData:
     """The wanted names, tables and their cells, from a file (or a decrypted one in memory)."""
     try:
@@ -73,7 +74,9 @@ def read_xlsx(
 # Parts
 
 
-def _read(zf: zipfile.ZipFile, wanted_names: set[str], wanted_tables: set[str]) -> WorkbookData:
+def _read(
+    zf: zipfile.ZipFile, wanted_names: AbstractSet[str], wanted_tables: AbstractSet[str]
+) -> WorkbookData:
     found = layout(zf, frozenset(wanted_names), frozenset(wanted_tables))
     strings = _shared_strings(zf, found.strings_part)
     parts = _Parts(zf, strings, found.date_styles, found.date1904)

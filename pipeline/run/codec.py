@@ -43,6 +43,7 @@ def encode(sub: Submission) -> dict[str, Any]:
             for ledger, rows in sub.ledgers.items()
         },
         "problems": [_problem(p) for p in sub.problems],
+        "explanations": dict(sub.explanations),
         "status": sub.status.value,
         "reason": sub.reason,
         "timing": list(sub.timing),
@@ -89,6 +90,10 @@ def decode(data: object) -> Submission:
                 for k, rows in _mapping(record["ledgers"]).items()
             },
             problems=[_decoded_problem(p) for p in _list(record["problems"])],
+            # Absent from returns kept before 变动说明 existed (the archive keeps them all).
+            explanations={
+                _text(k): _text(v) for k, v in _mapping(record.get("explanations", {})).items()
+            },
             status=Status(record["status"]),
             reason=_text(record["reason"]),
             timing=_timing(record["timing"]),

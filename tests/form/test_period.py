@@ -9,7 +9,7 @@ import pytest
 
 from pipeline.form.load import load_form
 from pipeline.form.model import PERIOD_TYPES
-from pipeline.form.period import PeriodError, parse_period
+from pipeline.form.period import PeriodError, parse_period, previous_period
 from tests.support.paths import FORM_PATH
 
 D = dt.date
@@ -56,3 +56,25 @@ def test_the_definition_loads_for_another_period_and_its_instructions_follow(for
 def test_every_period_kind_is_in_the_forms_period_list(form) -> None:
     choices = form.code_lists[form.indicator("PERIOD_TYPE").choices]
     assert set(PERIOD_TYPES) <= set(choices)
+
+
+@pytest.mark.parametrize(
+    ("period", "before"),
+    [
+        ("2026年", "2025年"),
+        ("2026年上半年", "2025年下半年"),
+        ("2026年下半年", "2026年上半年"),
+        ("2026年第一季度", "2025年第四季度"),
+        ("2026年第三季度", "2026年第二季度"),
+        ("2026年1月", "2025年12月"),
+        ("2026年7月", "2026年6月"),
+        ("2026年1-9月", "2025年1-9月"),  # 截至某日: the same months a year earlier
+    ],
+)
+def test_the_previous_period_is_of_the_same_kind(period: str, before: str) -> None:
+    now = parse_period(period)
+    found = previous_period(now)
+    assert found == parse_period(before)
+    assert found.end.month - found.start.month == now.end.month - now.start.month  # as long
+    if now.type != "截至某日":  # those overlap; the others meet end to start
+        assert (now.start - found.end).days == 1

@@ -34,6 +34,7 @@ from pipeline.publish.feedback.content import FEEDBACK_SHEET, HEADERS, Resubmitt
 from pipeline.publish.feedback.write import write_feedback
 from pipeline.publish.feedback.xml_edit import write_feedback_xml
 from pipeline.publish.rollup_return import FastFiller
+from pipeline.publish.template import template_formulas
 from pipeline.read.returns import read_return
 from tests.support import badfiles
 from tests.support.programs import needs_libreoffice, soffice_convert
@@ -396,9 +397,6 @@ NOT_PLAIN = {
     "foreign formula": lambda src, dst, form: openpyxl_edit(
         src, dst, lambda b: b["封面"].__setitem__("F1", "=cmd|'/c calc'!A1")
     ),
-    "total formula changed": lambda src, dst, form: openpyxl_edit(
-        src, dst, lambda b: setattr(total_cell(b, form), "value", "=1+1")
-    ),
     "hyperlink": lambda src, dst, form: openpyxl_edit(
         src, dst, lambda b: setattr(b["封面"]["F2"], "hyperlink", "http://example.invalid/x")
     ),
@@ -493,6 +491,27 @@ def test_a_copy_of_a_plain_file_is_plain(returns, form, registry, tmp_path) -> N
         openpyxl_edit(returns["fill"], tmp_path / "resaved.xlsx", lambda book: None),
     ):
         assert write_feedback_xml(sub, source, tmp_path / f"fb_{source.name}", form)
+
+
+def test_a_changed_template_formula_comes_back_as_the_templates_own(
+    returns, form, registry, tmp_path, monkeypatch
+) -> None:
+    """A total or a 自查 result the unit overwrote with a formula of its own: both paths put
+    the template's formula back (and the fast path need not fall back for it)."""
+
+    def edit(book) -> None:
+        total_cell(book, form).value = "=1+1"
+        book["自查"]["C5"] = "=1+1"
+
+    source = openpyxl_edit(returns["fill"], tmp_path / "changed.xlsx", edit)
+    sub = checked(returns["fill"], form, registry)
+    fast, slow = both_paths(sub, source, tmp_path, form, monkeypatch)
+    ours = template_formulas(form)
+    for path in (fast, slow):
+        book = load(path)
+        cell = total_cell(book, form)
+        assert cell.value == "=" + ours[(cell.parent.title, cell.coordinate)]
+        assert book["自查"]["C5"].value == "=" + ours[("自查", "C5")]
 
 
 @pytest.mark.parametrize("how", sorted(NOT_PLAIN))

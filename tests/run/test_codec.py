@@ -40,3 +40,17 @@ def test_an_unknown_problem_code_is_refused(checked, code) -> None:
     data["problems"][0]["code"] = code
     with pytest.raises(CodecError):
         decode(data)
+
+
+def test_explanations_round_trip_and_older_records_have_none(form, registry, sample) -> None:
+    raw = raw_from_sample(form, sample("LJ101"))
+    raw.values["EXPLAIN_ORG_HEART_TALK"] = RawValue(
+        "  新增专项\n谈话 ", "一 政治建设与议事决策", "I9"
+    )
+    checked = validate(raw, form, registry)
+    assert checked.explanations == {"ORG_HEART_TALK": "新增专项 谈话"}  # blanks folded
+    assert checked.cells["EXPLAIN_ORG_HEART_TALK"] == ("一 政治建设与议事决策", "I9")
+    data = json.loads(json.dumps(encode(checked)))
+    assert decode(data).explanations == checked.explanations
+    del data["explanations"]  # a return kept in the archive before 变动说明 existed
+    assert decode(data).explanations == {}

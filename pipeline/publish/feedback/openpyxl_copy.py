@@ -41,14 +41,10 @@ from pipeline.publish.feedback.content import (
     list_headers,
     worst_severity,
 )
+from pipeline.publish.template import template_formulas as all_template_formulas
 from pipeline.publish.xlsx_style import row_height
 
 FILL = {severity: PatternFill("solid", fgColor=color) for severity, color in FILL_COLORS.items()}
-
-
-def xml_is_guarded() -> bool:
-    """openpyxl refuses XML entities only when defusedxml is installed (RELIABILITY.md)."""
-    return bool(openpyxl.DEFUSEDXML)
 
 
 def write_feedback_copy(  # noqa: PLR0913 - the return, its file, where to, the form, how, and
@@ -102,7 +98,7 @@ def _clean_copy(source: Path, form: Form) -> openpyxl.Workbook:
         ws._hyperlinks = []  # type: ignore[attr-defined]  # the sheet's link list (private to openpyxl, not in its stubs)
     if cached is not None:
         cached.close()
-    wanted = {i.code for i in form.indicators} | {"FORM_ID", "FORM_VERSION"}
+    wanted = form.return_names
     for name in list(formulas.defined_names):
         if name not in wanted:
             del formulas.defined_names[name]
@@ -124,8 +120,9 @@ def _is_formula(cell) -> bool:
 
 
 def _template_formulas(workbook: openpyxl.Workbook, form: Form) -> dict[tuple[str, str], str]:
-    """The template's own total formulas, rebuilt from the definition at their named cells."""
-    found = {}
+    """The template's own formulas: every one a template of the form holds, and its total
+    formulas rebuilt from the definition at the cells the return's names give them."""
+    found = {place: "=" + text for place, text in all_template_formulas(form).items()}
     for ind in form.indicators:
         if ind.derived and ind.code in workbook.defined_names:
             for sheet, ref in workbook.defined_names[ind.code].destinations:

@@ -73,7 +73,7 @@ def _may_need_checking(data: bytes) -> bool:
 
 def check_sheet(sheet: Sheet, ours: dict[tuple[str, str], str]) -> None:
     """Refuse what the editor does not edit around and formulas other than the template's
-    own totals; unselect the tab (only the 审核意见 tab is selected: two make a group)."""
+    own (a template formula comes back in the template's own text); unselect the tab (only the 审核意见 tab is selected: two make a group)."""
     root = sheet.root
     if root is None:
         return
@@ -86,8 +86,12 @@ def check_sheet(sheet: Sheet, ours: dict[tuple[str, str], str]) -> None:
         if set(formula.attrib) - {"aca", "ca", "t"} or formula.get("t", "normal") != "normal":
             raise NotPlain("shared, array or data-table formula")
         ref = cell.get("r") or _implied_ref(cell)
-        if ours.get((sheet.name, ref)) != (formula.text or ""):
+        own = ours.get((sheet.name, ref))
+        if own is None:
             raise NotPlain(f"foreign formula at {sheet.name}!{ref}")
+        if formula.text != own:  # another program's spelling of ours (LibreOffice's, say):
+            formula.text = own  # ours again, as the openpyxl path writes it
+            sheet.changed = True
     for view in root.iterfind(f"{main('sheetViews')}/{main('sheetView')}"):
         if view.get("tabSelected") in TRUE:
             del view.attrib["tabSelected"]

@@ -21,6 +21,7 @@ from pipeline.publish.feedback.xml_parts import (
     resolve,
 )
 from pipeline.publish.feedback.xml_sheet import Sheet
+from pipeline.publish.template import template_formulas as all_template_formulas
 
 _KEPT_BUILTINS = {"_xlnm.Print_Area", "_xlnm.Print_Titles"}
 # A defined name's text that is one cell: 'Sheet name'!$A$1 or Sheet!A1 (a formula's text,
@@ -65,10 +66,10 @@ def read_sheets(
 
 
 def keep_defined_names(workbook: etree._Element, form: Form) -> dict[str, str]:
-    """Leave the names the openpyxl path keeps: the form's indicator codes and FORM_ID/
-    FORM_VERSION, and the print areas and titles (their sheet index shifted by one for
+    """Leave the names the openpyxl path keeps: the names a return's reader looks for
+    (Form.return_names), and the print areas and titles (their sheet index shifted by one for
     审核意见); every other name goes. The kept global names, name -> reference."""
-    wanted = {i.code for i in form.indicators} | {"FORM_ID", "FORM_VERSION"}
+    wanted = form.return_names
     block = workbook.find(main("definedNames"))
     if block is None:
         return {}
@@ -91,8 +92,9 @@ def keep_defined_names(workbook: etree._Element, form: Form) -> dict[str, str]:
 
 
 def template_formulas(names: dict[str, str], form: Form) -> dict[tuple[str, str], str]:
-    """The template's own totals (without '='), at their named cells, as openpyxl_copy's."""
-    found = {}
+    """The template's own formulas (without '='): every one a template of the form holds
+    (publish/template.py), and its totals at the cells the return's names give them."""
+    found = dict(all_template_formulas(form))
     for ind in form.indicators:
         place = _NAME_PLACE.fullmatch(names.get(ind.code, "")) if ind.derived else None
         if place:
