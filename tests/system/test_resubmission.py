@@ -8,6 +8,7 @@ import json
 import shutil
 import subprocess
 import sys
+import unicodedata
 from pathlib import Path
 
 import openpyxl
@@ -23,7 +24,7 @@ from tests.support.paths import FORM_PATH, ROOT, UNITS_PATH
 
 pytestmark = pytest.mark.slow  # runs the real pipeline over a whole inbox
 
-WARNED = ("ORG_BRANCH_CMTE", "E19")  # the demo's 水文站 typed "１１" here: a warning
+WARNED = ("ORG_BRANCH_CMTE", "E19")  # the demo's 水文站 typed full-width digits here: a warning
 UNIT = "LJ302"
 
 
@@ -72,13 +73,19 @@ def resubmitted(form, registry, tmp_path_factory) -> dict:
     before = book[sheet][ref.replace("$", "")].value
     submit = book[next(iter(book.defined_names["SUBMIT_DATE"].destinations))[0]]
     date = submit[next(iter(book.defined_names["SUBMIT_DATE"].destinations))[1].replace("$", "")]
-    changes = {WARNED[0]: 12, figure: int(before) + 5,
+    warned_sheet, warned_ref = next(iter(book.defined_names[WARNED[0]].destinations))
+    warned = int(
+        unicodedata.normalize("NFKC", book[warned_sheet][warned_ref.replace("$", "")].value)
+    )
+    # fixed as asked (half-width digits), and one more: the rule ORG_BRANCH_CMTE >= 6 *
+    # BRANCH_COUNT that held still holds
+    changes = {WARNED[0]: warned + 1, figure: int(before) + 5,
                "SUBMIT_DATE": date.value + dt.timedelta(days=4)}  # fmt: skip
     edited(original, inbox / "水文站-修改后.xlsx", changes)
     original.unlink()  # the unit's old file is replaced; the archive remembers it
     second = cli("consolidate", str(inbox), "--out", str(out), "-q", "--archive", str(archive))
     assert second.returncode == 3, second.stderr
-    return {"out": out, "archive": archive, "figure": figure, "before": int(before),
+    return {"out": out, "archive": archive, "figure": figure, "before": int(before), "warned": warned,
             "first": first, "second": second}  # fmt: skip
 
 
@@ -94,7 +101,15 @@ def test_changes_sheet_lists_exactly_the_two_changed_cells(resubmitted, form) ->
              for r in listed}  # fmt: skip
     assert len(listed) == 2
     assert shown == {
-        (UNIT, 2, WARNED[1], WARNED[0], "11", "12", REQUESTED),
+        (
+            UNIT,
+            2,
+            WARNED[1],
+            WARNED[0],
+            str(resubmitted["warned"]),
+            str(resubmitted["warned"] + 1),
+            REQUESTED,
+        ),
         (UNIT, 2, figure_cell.replace("$", ""), figure, str(before), str(before + 5), UNASKED),
     }
 
