@@ -106,7 +106,8 @@ def write_selfcheck(  # noqa: PLR0913 - the workbook, its sheets and the writer'
     for row, item in enumerate(checked, start=FIRST_ROW):
         ws.write_string(row, 0, item.rule.id, fmt.text)
         ws.write_string(row, 1, item.rule.message, fmt.text)
-        height = styles.row_height((item.rule.message, MESSAGE_WIDTH))
+        # a margin: CJK glyphs render wider in LibreOffice than two width units
+        height = styles.row_height((item.rule.message, MESSAGE_WIDTH - 12))
         if height:
             ws.set_row(row, height)
         if item.formula:
