@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import contextlib
-import gc
 import importlib
 import os
 import sys
@@ -11,6 +10,7 @@ import sys
 import click
 
 from pipeline.cli.options import EXIT_BUG, EXIT_OK, Refusal
+from pipeline.core.collector import tune_collector
 from pipeline.core.filenames import safe
 from pipeline.publish.xml_guard import xml_is_guarded
 
@@ -57,10 +57,7 @@ def cli() -> None:
 
 
 def main() -> None:
-    # A run keeps millions of small objects alive to its end (results, then the workbook's
-    # cells): with the default thresholds the cycle collector rescans them again and again,
-    # a quarter of the writing time. Collections still happen, 140x less often.
-    gc.set_threshold(100_000, 50, 100)
+    tune_collector()  # a run keeps millions of objects alive to its end (collector.py)
     try:
         cli(prog_name="python -m pipeline")
         code = EXIT_OK

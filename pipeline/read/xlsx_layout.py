@@ -62,14 +62,7 @@ def layout(zf: zipfile.ZipFile, wanted_names: frozenset, wanted_tables: frozense
     """The layout, parsed once per worker for all returns whose structure parts are byte for
     byte the same (same names, CRC-32 and sizes in the zip directory): parsing them is a
     third of reading a return, and a file that differs in any of them is parsed afresh."""
-    key = (
-        tuple(
-            (i.filename,) if _CONTENT_PART.match(i.filename) else (i.filename, i.CRC, i.file_size)
-            for i in zf.infolist()
-        ),
-        wanted_names,
-        wanted_tables,
-    )
+    key = (structure_key(zf), wanted_names, wanted_tables)
     layout = _LAYOUT_CACHE.get(key)
     if layout is None:
         layout = parse_layout(zf, wanted_names, wanted_tables)
@@ -77,6 +70,15 @@ def layout(zf: zipfile.ZipFile, wanted_names: frozenset, wanted_tables: frozense
             _LAYOUT_CACHE.pop(next(iter(_LAYOUT_CACHE)))
         _LAYOUT_CACHE[key] = layout
     return layout
+
+
+def structure_key(zf: zipfile.ZipFile) -> tuple:
+    """What returns of one structure share: the names of all parts, and the CRC-32 and size
+    of every part but the cell contents. The reader opens the same parts in all of them."""
+    return tuple(
+        (i.filename,) if _CONTENT_PART.match(i.filename) else (i.filename, i.CRC, i.file_size)
+        for i in zf.infolist()
+    )
 
 
 def parse_layout(zf: zipfile.ZipFile, wanted_names: frozenset, wanted_tables: frozenset) -> Layout:

@@ -117,6 +117,12 @@ def failed(
     return sub
 
 
+def worker_count(tasks: int) -> int:
+    """How many worker processes a run of `tasks` files uses (the bench's floor uses as many)."""
+    wanted = int(os.environ.get("PIPELINE_WORKERS") or os.cpu_count() or 1)
+    return max(1, min(wanted, tasks))
+
+
 Job = tuple[Entry, str]  # an inbox entry and its sha256
 
 
@@ -139,9 +145,8 @@ class Workers:
 
     def _get_pool(self, tasks: int) -> ProcessPool:
         if self._pool is None:
-            wanted = int(os.environ.get("PIPELINE_WORKERS") or os.cpu_count() or 1)
             self._pool = ProcessPool(
-                max_workers=max(1, min(wanted, tasks)),
+                max_workers=worker_count(tasks),
                 max_tasks=TASKS_PER_WORKER,
                 initializer=_start_worker,
                 initargs=(self.form, self.registry, self.password),
