@@ -24,7 +24,7 @@ import time
 from pathlib import Path
 
 from pipeline.core.records import Submission
-from pipeline.demo.bench import BenchData, generate
+from pipeline.demo.bench_data import BenchData, generate
 from pipeline.form.load import load_form
 from pipeline.form.model import Form
 from pipeline.run.archive import Archive, RunRecord, encoded, now
@@ -39,7 +39,7 @@ def archive_bench(form_path: Path, n: int, folder: Path | None = None, echo=prin
     form = load_form(form_path)
     work = Path(tempfile.mkdtemp(prefix="bench-archive-")) if folder is None else folder
     try:
-        data = generate(form, work / "data", n)
+        data = generate(form, work / "data", n, resave=False)  # no office program needed here
         archive = work / "archive.sqlite"
         _consolidate(form_path, data, work / "out", archive)  # this period, once
         years = _fill(archive, form, PERIODS)
