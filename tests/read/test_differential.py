@@ -20,7 +20,9 @@ from __future__ import annotations
 
 import datetime as dt
 import itertools
+import re
 import warnings
+import zipfile
 from pathlib import Path
 
 import openpyxl
@@ -115,3 +117,25 @@ def test_serial_dates_around_the_leap_year_bug(serial, date1900, date1904, tmp_p
     column = {1: "A10", 59: "B10", 60: "C10", 61: "D10", 45366: "E10"}[serial]
     assert ours(build(tmp_path / "a.xlsx", Shape()))[column] == date1900
     assert ours(build(tmp_path / "b.xlsx", Shape(date1904=True)))[column] == date1904
+
+
+def test_rows_without_their_number_follow_the_row_before(tmp_path: Path) -> None:
+    """A <row> may leave out r (it is then the row after the one before): the reader's
+    fast path needs every number and falls back to counting; the cells are the same."""
+    path = build(tmp_path / "numbered.xlsx", Shape())
+    with zipfile.ZipFile(path) as zf:
+        parts = {name: zf.read(name) for name in zf.namelist()}
+    sheet = "xl/worksheets/sheet1.xml"
+    text = parts[sheet].decode()
+    numbers = {int(n) for n in re.findall(r'<row r="(\d+)"', text)} | {0}
+
+    def unnumbered(match: re.Match) -> str:  # only where counting gives the same number
+        return "<row>" if int(match[1]) - 1 in numbers else match[0]
+
+    parts[sheet] = re.sub(r'<row r="(\d+)">', unnumbered, text).encode()
+    assert parts[sheet].count(b"<row>") > 5  # most rows lost their number
+    changed = tmp_path / "unnumbered.xlsx"
+    with zipfile.ZipFile(changed, "w") as zf:
+        for name, data in parts.items():
+            zf.writestr(name, data)
+    assert ours(changed) == ours(path)
