@@ -35,7 +35,7 @@ from pipeline.core.cells import (
 from pipeline.core.records import ErrorValue, NoCachedValue
 from pipeline.read.package import inspect_zip, member_xml
 from pipeline.read.types import ReadError, WorkbookData
-from pipeline.read.xlsx_layout import Plan, has, layout, local_name
+from pipeline.read.xlsx_layout import Plan, has, layout
 
 
 @dataclass
@@ -108,17 +108,26 @@ class _SharedStrings:
     of reading a return. The items are found in C (lxml's tag filter)."""
 
     def __init__(self, root: etree._Element) -> None:
-        self.items = list(root.iterchildren("{*}si"))
+        # The root's children are its items (the usual case): index the root itself, no list
+        # of thousands of element proxies; anything else besides (an extension list): a list.
+        count = int(cast(float, _ITEM_COUNT(root)))
+        self.items: etree._Element | list[etree._Element] = (
+            root if count == len(root) else list(root.iterchildren("{*}si"))
+        )
+        self.count = count
         self.decoded: dict[int, str] = {}
 
     def __len__(self) -> int:
-        return len(self.items)
+        return self.count
 
     def __getitem__(self, index: int, /) -> str:
         text = self.decoded.get(index)
         if text is None:
             text = self.decoded[index] = _text_of(self.items[index])
         return text
+
+
+_ITEM_COUNT = etree.XPath("count(*[local-name()='si'])")
 
 
 def _text_of(el) -> str:
@@ -190,11 +199,15 @@ def _sheet_cells(
     if budget[0] < 0:
         raise ReadError("单元格数量过多，不是正常的报表")
     cells: dict[tuple[int, int], object] = {}
+    # a statistics sheet: only its named cells are wanted
+    named_only = plan.named if plan is not None and not plan.areas else None
     for cell in cast(list[etree._Element], _VALUED(sheet_data)):
         ref = cell.get("r")
         if ref is None:  # nor a cell: it follows the one before it in its row
             budget[0] += counted  # counted again there
             return _sheet_cells_in_order(sheet_data, parts, plan, budget)
+        if named_only is not None and ref not in named_only:
+            continue  # a label, a unit of measure, a note
         if plan is not None and ref in plan.named:
             place = plan.named[ref]
         else:
@@ -259,8 +272,11 @@ def _check_row(row: int) -> None:
 
 def _element_value(el, parts: _Parts) -> object:
     value = formula = inline = None
-    for child in el.iterchildren("{*}v", "{*}f", "{*}is"):
-        tag = local_name(child.tag)
+    for child in el:  # usually one <v>: no filter, the local name read here
+        tag = child.tag
+        if not isinstance(tag, str):
+            continue  # a comment or a processing instruction
+        tag = tag[tag.rfind("}") + 1 :]
         if tag == "v":
             value = child.text or ""
         elif tag == "f":
