@@ -108,13 +108,9 @@ class _SharedStrings:
     of reading a return. The items are found in C (lxml's tag filter)."""
 
     def __init__(self, root: etree._Element) -> None:
-        # The root's children are its items (the usual case): index the root itself, no list
-        # of thousands of element proxies; anything else besides (an extension list): a list.
-        count = int(cast(float, _ITEM_COUNT(root)))
-        self.items: etree._Element | list[etree._Element] = (
-            root if count == len(root) else list(root.iterchildren("{*}si"))
-        )
-        self.count = count
+        # A list: lxml finds a child by its index by walking the children from the first
+        self.items = list(root.iterchildren("{*}si"))
+        self.count = len(self.items)
         self.decoded: dict[int, str] = {}
 
     def __len__(self) -> int:
@@ -125,9 +121,6 @@ class _SharedStrings:
         if text is None:
             text = self.decoded[index] = _text_of(self.items[index])
         return text
-
-
-_ITEM_COUNT = etree.XPath("count(*[local-name()='si'])")
 
 
 def _text_of(el) -> str:
