@@ -20,7 +20,8 @@ FIELDS = {
     "files", "seconds", "files_per_s", "baseline_seconds", "baseline_files_timed",
     "speedup_vs_baseline", "floor_seconds", "floor_inflate_seconds", "floor_write_seconds",
     "floor_parts", "floor_bytes_share", "structures", "processes", "ratio_to_floor",
-    "peak_rss_mb", "rerun_seconds", "rerun_ratio", "archive_overhead",
+    "peak_rss_mb", "peak_memory_sum_mb", "rerun_seconds", "rerun_ratio",
+    "rerun_write_seconds", "rerun_to_write", "archive_overhead",
     "archive_overhead_rerun", "statuses", "planned", "resaved_by_libreoffice",
     "libreoffice_note", "ledger_rows",
 }  # fmt: skip
@@ -47,6 +48,11 @@ def test_the_bench_reports_every_field_and_an_honest_floor(tmp_path) -> None:
     assert result["planned"] == {"warning": 2, "rejected": 1}
     assert result["statuses"] == {"accepted": 17, "accepted_with_warnings": 2, "rejected": 1}
     assert result["ledger_rows"]["max"] > result["ledger_rows"]["median"]
+    # Memory summed over the run's processes is at least its largest process's share, and
+    # the re-run costs at least its own writing.
+    if result["peak_memory_sum_mb"] is not None:  # Linux: /proc gives PSS
+        assert result["peak_memory_sum_mb"] > 0
+    assert 0 < result["rerun_write_seconds"] < result["rerun_seconds"]
 
 
 @needs_libreoffice
