@@ -201,16 +201,11 @@ def _sheet_cells(
             return _sheet_cells_in_order(sheet_data, parts, plan, budget)
         if named_only is not None and ref not in named_only:
             continue  # a label, a unit of measure, a note
-        if plan is not None and ref in plan.named:
-            place = plan.named[ref]
-        else:
-            row = cell.getparent()
-            place = (int(row.get("r", "0") if row is not None else "0"), _column_of(ref))
-            if plan is not None and not (place in plan.places or plan.in_table(*place)):
-                continue
-        value = _element_value(cell, parts)
-        if value is not None:
-            cells[place] = value
+        row = cell.getparent()
+        row_number = int(row.get("r", "0")) if row is not None else 0
+        place = _wanted(plan, ref, row_number, _column_of(ref))
+        if place is not None:
+            _keep(cells, place, cell, parts)
     return cells
 
 
@@ -239,16 +234,29 @@ def _sheet_cells_in_order(
                 previous, after = ref, 0
             if not len(cell):
                 continue  # a style without a value
-            if plan is not None and ref in plan.named:
-                place = plan.named[ref]
-            else:
-                place = (row_number, _column_of(previous) + after)
-                if plan is not None and not (place in plan.places or plan.in_table(*place)):
-                    continue
-            value = _element_value(cell, parts)
-            if value is not None:
-                cells[place] = value
+            place = _wanted(plan, ref, row_number, _column_of(previous) + after)
+            if place is not None:
+                _keep(cells, place, cell, parts)
     return cells
+
+
+def _wanted(plan: Plan | None, ref: str | None, row: int, column: int) -> tuple[int, int] | None:
+    """Where a valued cell goes: its name's place, its own when a table (or, without a
+    plan, everything) wants it; None when nothing does."""
+    if plan is None:
+        return (row, column)
+    if ref in plan.named:
+        return plan.named[ref]
+    place = (row, column)
+    return place if place in plan.places or plan.in_table(*place) else None
+
+
+def _keep(
+    cells: dict[tuple[int, int], object], place: tuple[int, int], cell, parts: _Parts
+) -> None:
+    value = _element_value(cell, parts)
+    if value is not None:
+        cells[place] = value
 
 
 @functools.lru_cache(maxsize=65_536)

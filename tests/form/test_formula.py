@@ -8,8 +8,6 @@ computes many expressions over many values and compares every result with the ev
 
 from __future__ import annotations
 
-import json
-import subprocess
 from pathlib import Path
 
 import pytest
@@ -27,10 +25,8 @@ from pipeline.form.formula import (
 from pipeline.form.model import Form
 from pipeline.publish.selfcheck_sheet import compile_rules
 from pipeline.publish.template import LEDGER_ROWS
-from tests.support.programs import SYSTEM_PYTHON, has_uno, needs_libreoffice
+from tests.support.programs import needs_libreoffice, needs_uno, uno_fill
 
-UNO_FILL = Path(__file__).parents[1] / "support" / "uno_fill.py"
-NEEDS_UNO = pytest.mark.skipif(not has_uno(), reason="python3-uno is missing (.ci/run installs it)")
 NAMES = {code: NameRef(code, f"COUNT({code})=0") for code in ("X_A", "X_B", "X_C")}
 NAMES["X_S"] = NameRef("SUM(X_A,X_B)", "COUNT(X_A,X_B)=0")  # a derived total of X_A and X_B
 LEDGER = LedgerRanges(
@@ -206,7 +202,7 @@ def _expected(text: str, values: tuple, rows: list) -> str:
 
 
 @needs_libreoffice
-@NEEDS_UNO
+@needs_uno
 def test_libreoffice_computes_what_the_evaluator_does(tmp_path: Path) -> None:
     book = tmp_path / "semantics.xlsx"
     _workbook(book)
@@ -220,12 +216,7 @@ def test_libreoffice_computes_what_the_evaluator_does(tmp_path: Path) -> None:
     request = {"template": str(book), "jobs": jobs, "read": {
         "sheet": "自查", "first_row": 4, "id_column": 0, "result_column": 2,
         "cover": ["数据", "D1"]}}  # fmt: skip
-    done = subprocess.run(
-        [SYSTEM_PYTHON, str(UNO_FILL)], input=json.dumps(request, ensure_ascii=False),
-        capture_output=True, text=True, timeout=600, check=False,
-    )  # fmt: skip
-    assert done.returncode == 0, done.stderr[-3000:]
-    for (values, rows), answer in zip(cases, json.loads(done.stdout), strict=True):
+    for (values, rows), answer in zip(cases, uno_fill(request), strict=True):
         shown = list(answer["results"].values())
         expected = [_expected(text, values, rows) for text in SEMANTICS]
         wrong = [(t, s, e) for t, s, e in zip(SEMANTICS, shown, expected, strict=True) if s != e]

@@ -5,11 +5,9 @@ from __future__ import annotations
 
 import hashlib
 import json
-import warnings
 import zipfile
 from pathlib import Path
 
-import openpyxl
 import pytest
 from click.testing import CliRunner
 
@@ -19,17 +17,8 @@ from pipeline.demo.sample import sample_return
 from pipeline.publish.feedback.content import FEEDBACK_FOLDER, FEEDBACK_SHEET
 from pipeline.publish.template import template_formulas
 from pipeline.run import pool as workers_module
-
-
-def load(path: Path):
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        return openpyxl.load_workbook(path)
-
-
-def named(workbook, code: str):
-    sheet, ref = next(iter(workbook.defined_names[code].destinations))
-    return workbook[sheet][ref.replace("$", "")]
+from tests.support.workbooks import named_cell as named
+from tests.support.workbooks import opened as load
 
 
 @pytest.fixture(scope="module")

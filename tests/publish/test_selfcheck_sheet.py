@@ -13,9 +13,7 @@ from __future__ import annotations
 
 import ast
 import datetime as dt
-import json
 import re
-import subprocess
 import warnings
 from collections.abc import Iterator
 from pathlib import Path
@@ -41,10 +39,8 @@ from pipeline.publish.selfcheck_sheet import (
 )
 from pipeline.publish.template import LEDGER_ROWS
 from pipeline.read.returns import read_return
-from tests.support.programs import SYSTEM_PYTHON, has_uno, needs_libreoffice
+from tests.support.programs import needs_libreoffice, needs_uno, uno_fill
 
-UNO_FILL = Path(__file__).parents[1] / "support" / "uno_fill.py"
-NEEDS_UNO = pytest.mark.skipif(not has_uno(), reason="python3-uno is missing (.ci/run installs it)")
 COVER = ("封面", "A3")  # the template's cover cell (2, 0)
 READ = {"sheet": SELFCHECK_SHEET, "first_row": FIRST_ROW, "id_column": 0,
         "result_column": RESULT_COLUMN, "cover": list(COVER)}  # fmt: skip
@@ -270,7 +266,7 @@ def valid(form: Form, registry: Registry) -> tuple[Values, Ledgers]:
 
 @needs_libreoffice
 @pytest.mark.slow
-@NEEDS_UNO
+@needs_uno
 def test_selfcheck_agrees_with_the_pipeline(form, registry, template, valid, tmp_path) -> None:
     values, ledgers = valid
     # name -> (steps, what the pipeline should make of the return, the rule it must fail)
@@ -337,12 +333,7 @@ def _fill(template: Path, folder: Path, jobs: dict[str, list[dict]]) -> dict[str
             {"out": str(folder / f"{name}.xlsx"), "steps": steps} for name, steps in jobs.items()
         ],
     }
-    done = subprocess.run(
-        [SYSTEM_PYTHON, str(UNO_FILL)], input=json.dumps(request, ensure_ascii=False),
-        capture_output=True, text=True, timeout=900, check=False,
-    )  # fmt: skip
-    assert done.returncode == 0, done.stderr[-3000:]
-    return dict(zip(jobs, json.loads(done.stdout), strict=True))
+    return dict(zip(jobs, uno_fill(request), strict=True))
 
 
 def test_a_valid_sample_has_no_error(form: Form, registry: Registry, valid) -> None:

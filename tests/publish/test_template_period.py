@@ -4,7 +4,6 @@ period validated as they are typed, the file name, and the 法定标识 on every
 from __future__ import annotations
 
 import datetime as dt
-import warnings
 from pathlib import Path
 
 import openpyxl
@@ -13,6 +12,7 @@ import pytest
 from pipeline.form.load import load_form
 from pipeline.publish.template import write_template
 from tests.support.paths import FORM_PATH
+from tests.support.workbooks import named_cell, opened
 
 PERIOD = "2026年第三季度"
 
@@ -23,15 +23,8 @@ def quarter(registry, tmp_path_factory) -> tuple[object, Path]:
     return form, write_template(form, registry, tmp_path_factory.mktemp("quarter"))
 
 
-def opened(path: Path):
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        return openpyxl.load_workbook(path)
-
-
 def named(book, name: str):
-    sheet, ref = next(iter(book.defined_names[name].destinations))
-    return book[sheet][ref.replace("$", "")].value
+    return named_cell(book, name).value
 
 
 def test_the_period_cells_and_file_name_follow_the_period(quarter) -> None:

@@ -8,6 +8,7 @@ out) and are skipped only when the program is missing (.ci/run installs both).
 
 from __future__ import annotations
 
+import json
 import shutil
 import subprocess
 from pathlib import Path
@@ -50,6 +51,21 @@ def has_uno() -> bool:
         return False
     probe = subprocess.run([SYSTEM_PYTHON, "-c", "import uno"], capture_output=True, check=False)
     return probe.returncode == 0
+
+
+needs_uno = pytest.mark.skipif(not has_uno(), reason="python3-uno is missing (.ci/run installs it)")
+UNO_FILL = Path(__file__).parent / "uno_fill.py"
+
+
+def uno_fill(request: dict) -> list[dict]:
+    """Fill copies of a template in one LibreOffice (tests/support/uno_fill.py: its request and
+    answer); what it read from each after recalculating."""
+    done = subprocess.run(
+        [SYSTEM_PYTHON, str(UNO_FILL)], input=json.dumps(request, ensure_ascii=False),
+        capture_output=True, text=True, timeout=900, check=False,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr[-3000:]
+    return json.loads(done.stdout)
 
 
 def soffice_start(sources: list[Path], target_format: str, outdir: Path):

@@ -26,17 +26,13 @@ per job: {"results": {"V08": "通过", …}, "cover": "自查未通过 0 项",
 
 from __future__ import annotations
 
-import contextlib
 import datetime as dt
 import json
 import os
-import shutil
-import subprocess
 import sys
-import tempfile
 
 import uno
-from uno_open import _connect, _property  # the same directory: run as a script
+from uno_open import _property, office  # the same directory: run as a script
 
 EXCEL_EPOCH = dt.date(1899, 12, 30)
 XLSX_FILTER = "Calc Office Open XML"
@@ -163,32 +159,11 @@ def _run(desktop, template_url: str, job: dict, read: dict, places: _Names) -> d
 
 def main() -> None:
     request = json.load(sys.stdin)
-    profile = tempfile.mkdtemp(prefix="uno-profile-")
-    pipe = f"pipeline-fill-{os.getpid()}"
-    office = subprocess.Popen(
-        ["soffice", f"-env:UserInstallation=file://{profile}", "--headless", "--invisible",
-         "--nologo", "--norestore", f"--accept=pipe,name={pipe};urp;"],
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-    )  # fmt: skip
-    desktop = None
-    try:
-        context = _connect(pipe)
-        desktop = context.ServiceManager.createInstanceWithContext(
-            "com.sun.star.frame.Desktop", context
-        )
+    with office("fill") as desktop:
         url = uno.systemPathToFileUrl(os.path.abspath(request["template"]))
         places = _Names()
         answers = [_run(desktop, url, job, request["read"], places) for job in request["jobs"]]
         print(json.dumps(answers, ensure_ascii=False))
-    finally:
-        if desktop is not None:
-            with contextlib.suppress(Exception):  # the bridge closes as the office quits
-                desktop.terminate()
-        try:
-            office.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            office.kill()
-        shutil.rmtree(profile, ignore_errors=True)
 
 
 if __name__ == "__main__":

@@ -41,11 +41,13 @@ def _connect(pipe: str):
     raise SystemExit("LibreOffice did not start")
 
 
-def main() -> None:
-    path, sheet, *cells = sys.argv[1:]
+@contextlib.contextmanager
+def office(name: str):
+    """A headless LibreOffice of its own (a fresh profile), listening on a pipe; its desktop.
+    It quits, and its profile goes, when the block ends."""
     profile = tempfile.mkdtemp(prefix="uno-profile-")
-    pipe = f"pipeline-test-{os.getpid()}"
-    office = subprocess.Popen(
+    pipe = f"pipeline-{name}-{os.getpid()}"
+    process = subprocess.Popen(
         ["soffice", f"-env:UserInstallation=file://{profile}", "--headless", "--invisible",
          "--nologo", "--norestore", f"--accept=pipe,name={pipe};urp;"],
         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
@@ -56,6 +58,21 @@ def main() -> None:
         desktop = context.ServiceManager.createInstanceWithContext(
             "com.sun.star.frame.Desktop", context
         )
+        yield desktop
+    finally:
+        if desktop is not None:
+            with contextlib.suppress(Exception):  # the bridge closes as the office quits
+                desktop.terminate()
+        try:
+            process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            process.kill()
+        shutil.rmtree(profile, ignore_errors=True)
+
+
+def main() -> None:
+    path, sheet, *cells = sys.argv[1:]
+    with office("test") as desktop:
         properties = [_property("Hidden", True)]
         if os.environ.get("UNO_PASSWORD"):
             properties.append(_property("Password", os.environ["UNO_PASSWORD"]))
@@ -71,15 +88,6 @@ def main() -> None:
         values = {cell: found.getCellRangeByName(cell).getString() for cell in cells}
         document.close(True)
         print(json.dumps({"opened": True, "cells": values}, ensure_ascii=False))
-    finally:
-        if desktop is not None:
-            with contextlib.suppress(Exception):  # the bridge closes as the office quits
-                desktop.terminate()
-        try:
-            office.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            office.kill()
-        shutil.rmtree(profile, ignore_errors=True)
 
 
 if __name__ == "__main__":

@@ -7,10 +7,7 @@ types reaches 审核问题 and the report's trace."""
 from __future__ import annotations
 
 import json
-import warnings
-from pathlib import Path
 
-import openpyxl
 import pytest
 from click.testing import CliRunner
 
@@ -24,6 +21,8 @@ from pipeline.publish.template import template_filename, write_template
 from pipeline.publish.template_unit import NEEDS_EXPLANATION
 from tests.support.paths import FORM_PATH, UNITS_PATH
 from tests.support.programs import needs_libreoffice, soffice
+from tests.support.workbooks import named_cell as place
+from tests.support.workbooks import opened
 
 BEFORE = "2021年下半年"  # the period before the definition's default, 2022年上半年
 A, B = "LJ102", "LJ103"
@@ -36,17 +35,6 @@ def run(*args: str) -> str:
     )
     assert result.exit_code == 0, result.output
     return result.output
-
-
-def opened(path: Path):
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        return openpyxl.load_workbook(path)
-
-
-def place(book, name: str):
-    sheet, ref = next(iter(book.defined_names[name].destinations))
-    return book[sheet][ref.replace("$", "")]
 
 
 @pytest.fixture(scope="module")
