@@ -41,10 +41,7 @@ def _fill(sub: Submission, raw: RawSubmission, form: Form, registry: Registry) -
     for ind in form.indicators:
         if ind.derived is not None:
             sub.values[ind.code] = form.derived_value(ind.code, sub.values)
-    sub.explanations = explanations(raw, form)
-    for code in sub.explanations:  # where it was typed, for 审核问题
-        cell = raw.values[EXPLANATION_PREFIX + code]
-        sub.cells[EXPLANATION_PREFIX + code] = (cell.sheet, cell.cell)
+    _explanations(sub, raw, form)
     identify(sub, raw, form, registry)
     for ledger in form.ledgers:
         sub.ledgers[ledger.id] = read_ledger(ledger, raw.ledgers.get(ledger.id), form, sub)
@@ -52,15 +49,16 @@ def _fill(sub: Submission, raw: RawSubmission, form: Form, registry: Registry) -
     sub.problems.extend(check_self_indicators(sub, form, registry))
 
 
-def explanations(raw: RawSubmission, form: Form) -> dict[str, str]:
-    """变动说明 a unit typed beside its figures (a unit's own template), by indicator code."""
-    found = {}
+def _explanations(sub: Submission, raw: RawSubmission, form: Form) -> None:
+    """变动说明 a unit typed beside its figures (a unit's own template), by indicator code,
+    and where it typed each (for 审核问题)."""
     for ind in form.statistics_indicators:
-        cell = raw.values.get(EXPLANATION_PREFIX + ind.code)
+        name = EXPLANATION_PREFIX + ind.code
+        cell = raw.values.get(name)
         text = " ".join(str(cell.value).split()) if cell and cell.value is not None else ""
-        if text:
-            found[ind.code] = text
-    return found
+        if cell and text:
+            sub.explanations[ind.code] = text
+            sub.cells[name] = (cell.sheet, cell.cell)
 
 
 # Structure

@@ -4,7 +4,9 @@ check (one or a few returns answered at once, nothing consolidated)."""
 from __future__ import annotations
 
 import sys
+from dataclasses import dataclass
 from pathlib import Path
+from typing import NoReturn
 
 import click
 
@@ -68,17 +70,8 @@ def consolidate(  # noqa: PLR0913 - click passes one parameter per option
     示例：python -m pipeline consolidate inbox --out output
           python -m pipeline consolidate inbox --level 1 --compare 上期汇总.xlsx --share
     """
-    password = read_password(ask_password)
-    archive = open_archive(archive_path, no_archive, inbox)
-    try:
-        previous = previous_choice(compare_with, definition, archive)
-        options = output_choice(definition, level, previous, share, password, report=False)
-        result = consolidate_folder(inbox, out_dir, definition, options, quiet, not no_cache,
-                                    archive)  # fmt: skip
-    finally:
-        if archive is not None:
-            archive.close()
-    sys.exit(exit_status(not result.clean))
+    choice = _Choice(level, compare_with, share, ask_password, archive_path, no_archive)
+    _collect(inbox, out_dir, definition, choice, quiet, use_cache=not no_cache, report=False)
 
 
 @click.command()
@@ -108,15 +101,39 @@ def report(  # noqa: PLR0913 - click passes one parameter per option
     \b
     示例：python -m pipeline report inbox --out output
     """
-    password = read_password(ask_password)
-    archive = open_archive(archive_path, no_archive, inbox)
-    try:
-        previous = previous_choice(compare_with, definition, archive)
-        options = output_choice(definition, level, previous, share, password, report=True)
-        result = consolidate_folder(inbox, out_dir, definition, options, quiet, True, archive)
-    finally:
-        if archive is not None:
-            archive.close()
+    choice = _Choice(level, compare_with, share, ask_password, archive_path, no_archive)
+    _collect(inbox, out_dir, definition, choice, quiet, use_cache=True, report=True)
+
+
+@dataclass(frozen=True)
+class _Choice:
+    """The options consolidate and report share."""
+
+    level: int
+    compare_with: str | None
+    share: bool
+    ask_password: bool
+    archive_path: Path | None
+    no_archive: bool
+
+
+def _collect(  # noqa: PLR0913 - the inbox, where to, the definition, the choices, two switches
+    inbox: Path,
+    out_dir: Path,
+    definition: Definition,
+    choice: _Choice,
+    quiet: bool,
+    use_cache: bool,
+    report: bool,
+) -> NoReturn:
+    """Consolidate (and, for `report`, draft the report), then exit with the run's status."""
+    password = read_password(choice.ask_password)
+    with open_archive(choice.archive_path, choice.no_archive, inbox) as archive:
+        previous = previous_choice(choice.compare_with, definition, archive)
+        options = output_choice(definition, choice.level, previous, choice.share, password,
+                                report=report)  # fmt: skip
+        result = consolidate_folder(inbox, out_dir, definition, options, quiet, use_cache,
+                                    archive)  # fmt: skip
     sys.exit(exit_status(not result.clean))
 
 

@@ -13,7 +13,6 @@ from pipeline.cli.options import (
     Definition,
     Refusal,
     archive_options,
-    default_archive,
     definition_options,
     open_archive,
     out_option,
@@ -61,16 +60,10 @@ def templates(
     form, registry = definition.form, definition.registry
     if not registry.units:
         raise Refusal("错误：报送单位名单为空，没有可生成模板的单位（见 make units）")
-    path = archive_path or default_archive()
-    archive = None
-    if not no_archive and path is not None and path.exists():  # none yet: no 上期 to show
-        before = previous_period(form.period).label
-        archive = open_archive(path, False, scope=(form.id, before))
-    try:
+    # No archive yet: no 上期 to show. Only the previous period's records are checked.
+    scope = (form.id, previous_period(form.period).label)
+    with open_archive(archive_path, no_archive, scope=scope, missing="skip") as archive:
         made = write_unit_templates(form, registry, out_dir, archive, BarProgress())
-    finally:
-        if archive is not None:
-            archive.close()
     click.echo(f"已为 {len(made.paths)} 个单位生成专用模板：{safe(str(out_dir))}")
     if made.with_previous:
         click.echo(f"其中 {made.with_previous} 个列出了上期（{made.previous_period}）的数")

@@ -10,7 +10,6 @@ import click
 from pipeline.cli.options import (
     Definition,
     Refusal,
-    default_archive,
     definition_options,
     open_archive,
 )
@@ -52,16 +51,11 @@ def history(
         if found is None:
             raise Refusal(f"错误：单位“{unit}”不在报送单位名单中（请写单位编码或名称）")
         unit = found.code
-    path = archive_path or default_archive()
-    if path is None or not path.exists():
-        raise Refusal(f"错误：报送档案“{path or ''}”不存在：还没有汇总过，或请用 --archive 指定")
     label = definition.form.period.label
-    archive = open_archive(path, False, scope=(definition.form.id, label))
-    assert archive is not None  # a path was given
-    try:
+    scope = (definition.form.id, label)
+    with open_archive(archive_path, False, scope=scope, missing="refuse") as archive:
+        assert archive is not None  # refused otherwise
         found_history = unit_history(archive, definition.form, label, unit)
-    finally:
-        archive.close()
     if as_json:
         click.echo(json.dumps(_as_json(label, found_history), ensure_ascii=False, indent=2))
         return

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import os
 import sys
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Literal
 
 import click
 
@@ -112,24 +115,34 @@ def default_archive() -> Path | None:
     return Path(setting) if setting else None
 
 
+@contextlib.contextmanager
 def open_archive(
     archive_path: Path | None,
     no_archive: bool,
     inbox: Path | None = None,
     scope: tuple[str, str] | None = None,
-) -> Archive | None:
-    """The archive a command uses (None with --no-archive); a usage error when it cannot be
+    missing: Literal["create", "skip", "refuse"] = "create",
+) -> Iterator[Archive | None]:
+    """The archive a command uses, closed when the block ends (None with --no-archive, or
+    when it does not exist yet and `missing` is "skip"); a usage error when it cannot be
     trusted or used, the file left untouched. `scope`: a reader of one period (history)."""
     path = archive_path or default_archive()
-    if no_archive or path is None:
-        return None
+    if missing == "refuse" and (path is None or not path.exists()):
+        raise Refusal(f"错误：报送档案“{path or ''}”不存在：还没有汇总过，或请用 --archive 指定")
+    if no_archive or path is None or (missing == "skip" and not path.exists()):
+        yield None
+        return
     if inbox is not None and path.resolve().is_relative_to(inbox.resolve()):
         raise Refusal(f"错误：报送档案“{path}”不能放在收件文件夹中：请用 --archive 指定其他位置")
     try:
         # A run checks the whole archive while it reads the inbox; history one period, now.
-        return Archive(path, scope=scope, checked_later=scope is None)
+        archive = Archive(path, scope=scope, checked_later=scope is None)
     except ArchiveError as exc:
         raise Refusal(f"错误：{exc}") from None
+    try:
+        yield archive
+    finally:
+        archive.close()
 
 
 def output_options(command):

@@ -48,12 +48,8 @@ def demo(inbox: Path, out_dir: Path, quiet: bool, definition: Definition) -> Non
     click.echo(f"已生成 {len(expected)} 个示例文件：{safe(str(inbox))}")
     # The demo shows every output: the 脱敏 copy and the report draft included.
     options = OutputOptions(share=True, report=True)
-    archive = open_archive(None, False, inbox)
-    try:
+    with open_archive(None, False, inbox) as archive:
         result = consolidate_folder(inbox, out_dir, definition, options, quiet, True, archive)
-    finally:
-        if archive is not None:
-            archive.close()
     # The demo contains deliberate mistakes: it succeeds when each file got the status
     # it was designed to get (the rejections that make `consolidate` exit 3 included).
     actual = {s.file: s.status for s in result.submissions}

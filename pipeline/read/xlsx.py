@@ -110,11 +110,10 @@ class _SharedStrings:
     def __init__(self, root: etree._Element) -> None:
         # A list: lxml finds a child by its index by walking the children from the first
         self.items = list(root.iterchildren("{*}si"))
-        self.count = len(self.items)
         self.decoded: dict[int, str] = {}
 
     def __len__(self) -> int:
-        return self.count
+        return len(self.items)
 
     def __getitem__(self, index: int, /) -> str:
         text = self.decoded.get(index)
