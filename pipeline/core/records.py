@@ -76,6 +76,16 @@ class RawSubmission:
 _LAYOUTS: dict[tuple, dict[str, tuple[str, str]]] = {}  # shared by compact(), never changed
 
 
+def shared_cells(cells: dict[str, tuple[str, str]]) -> dict[str, tuple[str, str]]:
+    """Every return of one template has the same indicator cells: one shared dict (never
+    changed by anyone) for all of them."""
+    layout = tuple(cells.items())
+    if layout not in _LAYOUTS:
+        intern = sys.intern
+        _LAYOUTS[layout] = {intern(k): (intern(s), intern(c)) for k, (s, c) in layout}
+    return _LAYOUTS[layout]
+
+
 @dataclass
 class Submission:
     """A validated return: typed values, ledgers, problems and the resulting status."""
@@ -111,11 +121,7 @@ class Submission:
         keeps thousands of returns, and unpickled copies would each hold their own."""
         intern = sys.intern
         self.values = {intern(k): v for k, v in self.values.items()}
-        # Every return of one template has the same indicator cells: one shared dict.
-        layout = tuple(self.cells.items())
-        if layout not in _LAYOUTS:
-            _LAYOUTS[layout] = {intern(k): (intern(s), intern(c)) for k, (s, c) in layout}
-        self.cells = _LAYOUTS[layout]
+        self.cells = shared_cells(self.cells)
         for rows in self.ledgers.values():
             rows[:] = [
                 {

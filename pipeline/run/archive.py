@@ -25,7 +25,7 @@ from pipeline.combine.changes import PriorReturn
 from pipeline.combine.compare import PreviousPeriod
 from pipeline.core.records import Status, Submission
 from pipeline.form.model import AGGREGATION_LABEL, Form
-from pipeline.run import codec
+from pipeline.run import codec, json_bytes
 from pipeline.run.archive_store import (
     GENESIS,
     ArchiveError,
@@ -285,9 +285,10 @@ COUNTING = (Status.ACCEPTED, Status.ACCEPTED_WITH_WARNINGS)
 
 
 def encoded(sub: Submission) -> bytes:
-    """A return as the archive keeps it: the result cache's JSON, compressed."""
-    text = json.dumps(codec.encode(sub), ensure_ascii=False, separators=(",", ":"))
-    return zlib.compress(text.encode(), COMPRESSION)
+    """A return as the archive keeps it: the result cache's JSON, compressed. Read back with
+    the standard library (an archive may hold untagged big integers from before the codec
+    tagged them)."""
+    return zlib.compress(json_bytes.dumps(codec.encode(sub)), COMPRESSION)
 
 
 def _size(sub: Submission) -> int:

@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import json
 import os
 import stat
 from pathlib import Path
@@ -29,6 +28,7 @@ from pathlib import Path
 from pipeline.core.files import atomic_output, private_folder
 from pipeline.core.records import Submission
 from pipeline.run import codec as result_codec
+from pipeline.run import json_bytes
 
 CACHE_FOLDER = ".cache"
 ENTRY_SUFFIX = ".json"
@@ -110,7 +110,9 @@ class ResultCache:
         if not hmac.compare_digest(seal, self._seal(key, b"entry", body).encode()):
             return None
         try:
-            record = json.loads(body)
+            record = json_bytes.loads(body)
+            if not isinstance(record, dict):
+                return None
             feedback_seal = record.get("feedback_seal") or ""
             if not isinstance(feedback_seal, str):
                 return None
@@ -134,7 +136,9 @@ class ResultCache:
         data = _read_private(self.folder / (key + ENTRY_SUFFIX))
         if data is None or self._entry(key, data) is None:
             return
-        record = json.loads(data.split(b"\n", 1)[1])
+        record = json_bytes.loads(data.split(b"\n", 1)[1])
+        if not isinstance(record, dict):
+            return
         workbook = staged_feedback.read_bytes()
         with atomic_output(self.folder / (key + FEEDBACK_SUFFIX)) as tmp:
             tmp.write_bytes(workbook)
@@ -142,7 +146,7 @@ class ResultCache:
         self._write_entry(key, record)
 
     def _write_entry(self, key: str, record: dict[str, object]) -> None:
-        body = json.dumps(record, ensure_ascii=False, separators=(",", ":")).encode()
+        body = json_bytes.dumps(record)
         with atomic_output(self.folder / (key + ENTRY_SUFFIX)) as tmp:
             tmp.write_bytes(self._seal(key, b"entry", body).encode() + b"\n" + body)
 

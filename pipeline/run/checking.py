@@ -91,7 +91,7 @@ def read_entries(
                 remaining.append((entry, sha256))
             else:
                 sub.mtime, sub.source = entry.mtime, str(entry.path)
-                submissions.append(sub.compact())
+                submissions.append(sub)  # decoded compact (codec.py)
         jobs = remaining
     progress.start(len(jobs))
     try:

@@ -4,20 +4,30 @@ The result cache keeps what a worker returned between runs. Whatever is read bac
 must not be able to run code (pickle could) or smuggle in a type the pipeline never makes:
 decoding accepts exactly the shapes `encode` writes, and raises CodecError for anything else.
 Values are None, bool, int, float, str, a date / datetime tagged as {"date": "…"}, or the
-choices of a multi-select cell, a tuple of texts tagged as {"choices": [...]}.
+choices of a multi-select cell, a tuple of texts tagged as {"choices": [...]}. An integer
+beyond 64 bits ({"int": "…"}) and a non-finite float ({"float": "nan"}) are tagged too: a
+fast JSON library would turn the one into a float and the other into null.
+
+A decoded Submission is already compact (Submission.compact): its keys are interned and its
+indicator cells shared with every return of the same layout, so a re-run's thousand cached
+results are not rebuilt twice.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import math
+import sys
 from typing import Any
 
 from pipeline.core.catalogue import ProblemCode, Severity
 from pipeline.core.problems import Problem
-from pipeline.core.records import Status, Submission
+from pipeline.core.records import Status, Submission, shared_cells
 
 SCHEMA = 1
 _PROBLEM_FIELDS = ("message", "file", "unit", "sheet", "cell", "indicator", "value")
+_PLAIN = frozenset({type(None), bool, str})  # kept as they are, both ways
+_INT64 = range(-(2**63), 2**63)
 
 
 class CodecError(ValueError):
@@ -51,8 +61,13 @@ def encode(sub: Submission) -> dict[str, Any]:
 
 
 def _value(value: object) -> object:
-    if value is None or type(value) in (bool, int, float, str):
+    kind = type(value)
+    if kind in _PLAIN or (kind is int and value in _INT64):
         return value
+    if kind is float:
+        return value if math.isfinite(value) else {"float": repr(value)}  # type: ignore[arg-type]
+    if kind is int:
+        return {"int": str(value)}
     if type(value) is dt.datetime:
         return {"datetime": value.isoformat()}
     if type(value) is dt.date:
@@ -83,10 +98,10 @@ def decode(data: object) -> Submission:
             unit_code=_text(record["unit_code"]),
             unit_name=_text(record["unit_name"]),
             submitted=_date_or_none(record["submitted"]),
-            values={_text(k): _decoded(v) for k, v in _mapping(record["values"]).items()},
-            cells={_text(k): _pair(v) for k, v in _mapping(record["cells"]).items()},
+            values=_values(record["values"]),
+            cells=_cells(record["cells"]),
             ledgers={
-                _text(k): [_row(row) for row in _list(rows)]
+                _text(k): [_values(row) for row in _list(rows)]
                 for k, rows in _mapping(record["ledgers"]).items()
             },
             problems=[_decoded_problem(p) for p in _list(record["problems"])],
@@ -103,8 +118,39 @@ def decode(data: object) -> Submission:
     return sub
 
 
+def _values(data: object) -> dict[str, object]:
+    """An object of values (indicators, a ledger row), keys interned (sys.intern refuses
+    anything but a text)."""
+    intern = sys.intern
+    values = {
+        intern(k): v if type(v) in _SIMPLE else _decoded(v) for k, v in _mapping(data).items()
+    }
+    sheet = values.get("_sheet")  # a ledger row's sheet, the same for thousands of rows
+    if type(sheet) is str:
+        values["_sheet"] = intern(sheet)
+    return values
+
+
+_SIMPLE = _PLAIN | {int, float}
+_LAYOUTS: list[tuple[dict, dict[str, tuple[str, str]]]] = []  # (as stored, as shared)
+_MAX_LAYOUTS = 64
+
+
+def _cells(data: object) -> dict[str, tuple[str, str]]:
+    """Where each indicator was typed: every return of one template has the same cells, so
+    an object equal to one decoded before is that one's shared dict."""
+    stored = _mapping(data)
+    for known, shared in _LAYOUTS:
+        if known == stored:
+            return shared
+    cells = shared_cells({_text(k): _pair(v) for k, v in stored.items()})
+    if len(_LAYOUTS) < _MAX_LAYOUTS:
+        _LAYOUTS.append((stored, cells))
+    return cells
+
+
 def _decoded(value: object) -> object:
-    if value is None or type(value) in (bool, int, float, str):
+    if type(value) in _SIMPLE:
         return value
     tagged = _mapping(value)
     if len(tagged) == 1 and type(tagged.get("date")) is str:
@@ -113,6 +159,10 @@ def _decoded(value: object) -> object:
         return dt.datetime.fromisoformat(tagged["datetime"])
     if len(tagged) == 1 and "choices" in tagged:
         return tuple(_text(item) for item in _list(tagged["choices"]))
+    if len(tagged) == 1 and type(tagged.get("int")) is str:
+        return int(tagged["int"])
+    if len(tagged) == 1 and tagged.get("float") in ("nan", "inf", "-inf"):
+        return float(tagged["float"])
     raise CodecError("unknown value")
 
 
@@ -123,10 +173,6 @@ def _date_or_none(value: object) -> dt.date | None:
     if isinstance(decoded, dt.date) and not isinstance(decoded, dt.datetime):
         return decoded
     raise CodecError("not a date")
-
-
-def _row(row: object) -> dict[str, object]:
-    return {_text(k): _decoded(v) for k, v in _mapping(row).items()}
 
 
 def _decoded_problem(data: object) -> Problem:

@@ -4,12 +4,14 @@ strict decoding that refuses what this program never writes."""
 from __future__ import annotations
 
 import json
+import math
 
 import pytest
 
 from pipeline.check.validate import validate
 from pipeline.core.catalogue import ProblemCode
 from pipeline.core.records import RawValue
+from pipeline.run import json_bytes
 from pipeline.run.codec import CodecError, decode, encode
 from tests.support.builders import raw_from_sample
 
@@ -54,3 +56,46 @@ def test_explanations_round_trip_and_older_records_have_none(form, registry, sam
     assert decode(data).explanations == checked.explanations
     del data["explanations"]  # a return kept in the archive before 变动说明 existed
     assert decode(data).explanations == {}
+
+
+@pytest.mark.parametrize(
+    "value", [2**64, -(2**63) - 1, 2**63 - 1, float("inf"), float("-inf"), 1.5, True, None]
+)
+def test_values_a_fast_json_library_would_change_round_trip_exactly(checked, value) -> None:
+    """orjson reads an integer beyond 64 bits as a float and writes NaN as null: the codec
+    tags both, so the cache and the archive give back exactly what was stored."""
+    checked.values["STAFF_COUNT"] = value
+    again = decode(json_bytes.loads(json_bytes.dumps(encode(checked))))
+    assert again.values["STAFF_COUNT"] == value
+    assert type(again.values["STAFF_COUNT"]) is type(value)
+    assert decode(json.loads(json.dumps(encode(checked)))).values == again.values
+
+
+def test_not_a_number_round_trips_as_a_float(checked) -> None:
+    checked.values["STAFF_COUNT"] = float("nan")
+    again = decode(json_bytes.loads(json_bytes.dumps(encode(checked))))
+    assert math.isnan(again.values["STAFF_COUNT"])
+
+
+def test_a_lone_surrogate_goes_the_standard_librarys_way(checked) -> None:
+    checked.reason = "坏\udcb3"
+    assert decode(json_bytes.loads(json_bytes.dumps(encode(checked)))).reason == "坏\udcb3"
+
+
+def test_decoded_results_share_their_cells_and_keys(checked) -> None:
+    """What a re-run decodes is already compact: one cells dict for every return of the
+    template, interned keys (a thousand cached results are not rebuilt a second time)."""
+    first = decode(json.loads(json.dumps(encode(checked))))
+    second = decode(json.loads(json.dumps(encode(checked))))
+    assert first.cells is second.cells
+    assert first.cells == checked.cells
+    assert first.cells is checked.compact().cells
+    assert all(a is b for a, b in zip(first.values, second.values, strict=True))
+
+
+@pytest.mark.parametrize("tagged", [{"int": 7}, {"float": "1.0"}, {"int": "x"}, {"float": None}])
+def test_a_malformed_tag_is_refused(checked, tagged) -> None:
+    data = json.loads(json.dumps(encode(checked)))
+    data["values"]["STAFF_COUNT"] = tagged
+    with pytest.raises(CodecError):
+        decode(data)
