@@ -62,6 +62,18 @@ def _start_worker(form: Form, registry: Registry, password: str | None = None) -
     _limit(resource.RLIMIT_CPU, int(used.ru_utime + used.ru_stime) + limits.WORKER_CPU_SECONDS)
 
 
+_FREEZING: list[bool] = []  # registered once per process
+
+
+def _freeze_around_forks() -> None:
+    """Freeze the parent's objects for each fork of a worker: a collection in a worker would
+    otherwise visit every result the parent holds and copy each page it touches (a worker
+    forked late in a 10,000-file run went from ~80 MB to ~430 MB of its own this way)."""
+    if not _FREEZING:
+        os.register_at_fork(before=gc.freeze, after_in_parent=gc.unfreeze)
+        _FREEZING.append(True)
+
+
 def _address_space() -> int:
     """Bytes of virtual memory this process has mapped now (Linux /proc)."""
     try:
@@ -145,6 +157,7 @@ class Workers:
 
     def _get_pool(self, tasks: int) -> ProcessPool:
         if self._pool is None:
+            _freeze_around_forks()
             self._pool = ProcessPool(
                 max_workers=worker_count(tasks),
                 max_tasks=TASKS_PER_WORKER,
