@@ -69,15 +69,16 @@ def _number(value: object) -> int:
 
 def _level_checks(result: Consolidation, form: Form, registry: Registry) -> Iterator[Check]:
     sums = [i for i in form.statistics_indicators if i.aggregation == "sum"]
-    columns = [result.matrix.columns.get_loc(i.code) for i in sums]
-    values = result.matrix.to_numpy()
+    block = result.matrix[[i.code for i in sums]].to_numpy().ravel()
+    # Every unit's own figures as integers at once (most are int already: no call for those).
+    figures = np.array(
+        [v if type(v) is int else _number(v) for v in block], dtype=np.int64
+    ).reshape(len(result.matrix.index), len(sums))
     row_of = {code: n for n, code in enumerate(result.matrix.index)}
     zero = np.zeros(len(sums), dtype=np.int64)
 
     def own(unit: str) -> np.ndarray:
-        if unit not in row_of:
-            return zero
-        return np.array([_number(values[row_of[unit], c]) for c in columns], dtype=np.int64)
+        return figures[row_of[unit]] if unit in row_of else zero
 
     subtree: dict[str, np.ndarray] = {}
     for unit, _ in reversed(registry.tree_order()):  # children before their parents

@@ -19,7 +19,7 @@ import datetime as dt
 import pandas as pd
 
 from pipeline.check.scope import SCOPE_SYSTEM
-from pipeline.combine.consolidate import Consolidation, ledger_records
+from pipeline.combine.consolidate import Consolidation
 from pipeline.combine.select import accepted
 from pipeline.core.records import Submission
 from pipeline.form.model import ORIGIN_UNIT_COLUMN, PRESET_COVER, Form
@@ -88,17 +88,24 @@ def rollup_ledgers(form: Form, result: Consolidation) -> dict[str, list[dict[str
     for ledger in form.ledgers:
         keys = [c.key for c in ledger.columns]
         frame = result.ledgers[ledger.id]
-        rows = []
-        for record in ledger_records(frame):
-            row = {k: _plain(record.get(k)) for k in keys}
-            if ORIGIN_UNIT_COLUMN in keys and not row.get(ORIGIN_UNIT_COLUMN):
-                # Rows from a lower 上报 return already name their origin: keep it.
-                row[ORIGIN_UNIT_COLUMN] = origin_label(
-                    str(record["单位编码"]), str(record["单位名称"])
-                )
-            rows.append(row)
+        # Column by column (a frame's column is a list of Python objects already), then zipped
+        # into rows: a dict lookup per cell was most of the roll-up at 10,000 units.
+        columns = [_plain_column(frame, k) for k in keys]
+        rows = [dict(zip(keys, values, strict=True)) for values in zip(*columns, strict=True)]
+        if ORIGIN_UNIT_COLUMN in keys:
+            units = zip(frame["单位编码"].tolist(), frame["单位名称"].tolist(), strict=True)
+            for row, (code, name) in zip(rows, units, strict=True):
+                if not row[ORIGIN_UNIT_COLUMN]:
+                    # Rows from a lower 上报 return already name their origin: keep them.
+                    row[ORIGIN_UNIT_COLUMN] = origin_label(str(code), str(name))
         ledgers[ledger.id] = rows
     return ledgers
+
+
+def _plain_column(frame: pd.DataFrame, key: str) -> list[object]:
+    if key not in frame.columns:
+        return [None] * len(frame)
+    return [_plain(value) for value in frame[key].tolist()]
 
 
 def _plain(value: object) -> object:

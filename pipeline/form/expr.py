@@ -239,16 +239,22 @@ def _matching(
     if ledgers is None:
         raise Skip
     rows = ledgers(ledger)
-    filters = {kw.arg: _eval(kw.value, lookup, ledgers) for kw in keywords}
+    filters = {kw.arg or "": _accepted(_eval(kw.value, lookup, ledgers)) for kw in keywords}
     return [row for row in rows if _matches(row, filters)]
 
 
-def _matches(row: Row, filters: Mapping[str | None, object]) -> bool:
-    for key, wanted in filters.items():
-        value = row.get(key or "")
-        have = set(value) if isinstance(value, list | tuple) else {value}
-        accepted = set(wanted) if isinstance(wanted, list) else {wanted}
-        if not have & accepted:
+def _accepted(wanted: object) -> set:
+    """A filter's accepted values (a list: any of them), made once per call, not per row."""
+    return set(wanted) if isinstance(wanted, list) else {wanted}
+
+
+def _matches(row: Row, filters: Mapping[str, set]) -> bool:
+    for key, accepted in filters.items():
+        value = row.get(key)
+        if isinstance(value, list | tuple):
+            if accepted.isdisjoint(value):
+                return False
+        elif value not in accepted:
             return False
     return True
 
