@@ -73,7 +73,7 @@ class RawSubmission:
     problems: list[Problem] = field(default_factory=list)  # file-level problems found reading
 
 
-_LAYOUTS: dict[tuple, dict[str, tuple[str, str]]] = {}  # shared by compact(), never changed
+_LAYOUTS: dict[tuple, dict[str, tuple[str, str]]] = {}  # shared_cells(); never changed
 
 
 def shared_cells(cells: dict[str, tuple[str, str]]) -> dict[str, tuple[str, str]]:

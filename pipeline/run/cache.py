@@ -111,8 +111,6 @@ class ResultCache:
             return None
         try:
             record = json_bytes.loads(body)
-            if not isinstance(record, dict):
-                return None
             feedback_seal = record.get("feedback_seal") or ""
             if not isinstance(feedback_seal, str):
                 return None
@@ -137,8 +135,6 @@ class ResultCache:
         if data is None or self._entry(key, data) is None:
             return
         record = json_bytes.loads(data.split(b"\n", 1)[1])
-        if not isinstance(record, dict):
-            return
         workbook = staged_feedback.read_bytes()
         with atomic_output(self.folder / (key + FEEDBACK_SUFFIX)) as tmp:
             tmp.write_bytes(workbook)

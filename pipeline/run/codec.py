@@ -132,7 +132,7 @@ def _values(data: object) -> dict[str, object]:
 
 
 _SIMPLE = _PLAIN | {int, float}
-_LAYOUTS: list[tuple[dict, dict[str, tuple[str, str]]]] = []  # (as stored, as shared)
+_STORED_LAYOUTS: list[tuple[dict, dict[str, tuple[str, str]]]] = []  # (as stored, shared)
 _MAX_LAYOUTS = 64
 
 
@@ -140,12 +140,12 @@ def _cells(data: object) -> dict[str, tuple[str, str]]:
     """Where each indicator was typed: every return of one template has the same cells, so
     an object equal to one decoded before is that one's shared dict."""
     stored = _mapping(data)
-    for known, shared in _LAYOUTS:
+    for known, shared in _STORED_LAYOUTS:
         if known == stored:
             return shared
     cells = shared_cells({_text(k): _pair(v) for k, v in stored.items()})
-    if len(_LAYOUTS) < _MAX_LAYOUTS:
-        _LAYOUTS.append((stored, cells))
+    if len(_STORED_LAYOUTS) < _MAX_LAYOUTS:
+        _STORED_LAYOUTS.append((stored, cells))
     return cells
 
 

@@ -11,6 +11,7 @@ library's way, so the two always agree on the data.
 from __future__ import annotations
 
 import json
+from typing import Any
 
 import orjson
 
@@ -22,7 +23,7 @@ def dumps(data: object) -> bytes:
         return json.dumps(data, separators=(",", ":")).encode()
 
 
-def loads(data: bytes) -> object:
+def loads(data: bytes) -> Any:  # as json.loads: whatever the JSON holds
     try:
         return orjson.loads(data)
     except orjson.JSONDecodeError:

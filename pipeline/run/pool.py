@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import concurrent.futures
 import dataclasses
+import functools
 import gc
 import multiprocessing
 import os
@@ -62,16 +63,12 @@ def _start_worker(form: Form, registry: Registry, password: str | None = None) -
     _limit(resource.RLIMIT_CPU, int(used.ru_utime + used.ru_stime) + limits.WORKER_CPU_SECONDS)
 
 
-_FREEZING: list[bool] = []  # registered once per process
-
-
+@functools.cache  # registered once per process
 def _freeze_around_forks() -> None:
     """Freeze the parent's objects for each fork of a worker: a collection in a worker would
     otherwise visit every result the parent holds and copy each page it touches (a worker
     forked late in a 10,000-file run went from ~80 MB to ~430 MB of its own this way)."""
-    if not _FREEZING:
-        os.register_at_fork(before=gc.freeze, after_in_parent=gc.unfreeze)
-        _FREEZING.append(True)
+    os.register_at_fork(before=gc.freeze, after_in_parent=gc.unfreeze)
 
 
 def _address_space() -> int:
