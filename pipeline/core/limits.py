@@ -18,4 +18,4 @@ SECONDS_PER_FILE = 60  # wall clock for reading and checking one file in a worke
 WORKER_MEMORY_BYTES = (
     1536 * 1024 * 1024
 )  # address space a worker may add to what it inherited (RLIMIT_AS)
-WORKER_CPU_SECONDS = 120  # CPU time a worker may use (it handles up to 200 files) (RLIMIT_CPU)
+WORKER_CPU_SECONDS = 120  # CPU time one task in a worker may use (RLIMIT_CPU, renewed per task)

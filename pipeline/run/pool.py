@@ -38,11 +38,10 @@ from pipeline.read.returns import read_return
 
 EMITS = (ProblemCode.FILE_UNREADABLE,)  # a worker timed out or died on the file
 
-TASKS_PER_WORKER = 200
 # Pinned, not the platform default (Python 3.14 moves Linux from fork to forkserver): a forked
 # worker starts in milliseconds with the definition already loaded, and the memory limits and
 # gc.freeze() below are measured for it.
-START_METHOD = "fork"  # recycle workers so that the CPU limit applies per batch of files
+START_METHOD = "fork"
 
 _form: Form | None = None
 _registry: Registry | None = None
@@ -59,6 +58,13 @@ def _start_worker(form: Form, registry: Registry, password: str | None = None) -
     # A forked worker starts with the parent's address space (which grows with the results
     # gathered so far): the limit is what one file may add on top of that.
     _limit(resource.RLIMIT_AS, _address_space() + limits.WORKER_MEMORY_BYTES)
+
+
+def _renew_cpu_budget() -> None:
+    """Give the task about to run its own CPU budget. The workers live for the whole run
+    (forked once, while the parent is small: a worker forked late shares few of the parent's
+    pages and copies the ones it touches), so the budget is renewed per task, not per
+    worker."""
     used = resource.getrusage(resource.RUSAGE_SELF)
     _limit(resource.RLIMIT_CPU, int(used.ru_utime + used.ru_stime) + limits.WORKER_CPU_SECONDS)
 
@@ -91,6 +97,7 @@ def _limit(kind: int, value: int) -> None:
 def check_return(path: str, sha256: str, mtime: float) -> Submission:
     """Read and validate one file (runs in a worker)."""
     assert _form is not None and _registry is not None
+    _renew_cpu_budget()
     started = time.perf_counter()
     try:
         raw = read_return(Path(path), _form, sha256, mtime, _password)
@@ -108,12 +115,14 @@ def make_feedback(
 ) -> None:
     """Write one feedback workbook (runs in a worker)."""
     assert _form is not None
+    _renew_cpu_budget()
     write_feedback(sub, Path(source), Path(staged), _form, resubmitted)
 
 
 def fill_rollup_return(path: str, values: dict, ledgers: dict) -> None:
     """Write the 上报 return (runs in a worker while the parent writes the workbook)."""
     assert _form is not None and _registry is not None
+    _renew_cpu_budget()
     fill_rollup(Path(path), _form, _registry, values, ledgers)
 
 
@@ -157,7 +166,6 @@ class Workers:
             _freeze_around_forks()
             self._pool = ProcessPool(
                 max_workers=worker_count(tasks),
-                max_tasks=TASKS_PER_WORKER,
                 initializer=_start_worker,
                 initargs=(self.form, self.registry, self.password),
                 context=multiprocessing.get_context(START_METHOD),
