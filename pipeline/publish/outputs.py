@@ -21,7 +21,7 @@ from pipeline.combine.consolidate import Consolidation
 from pipeline.combine.levels import cut_totals, level_cut
 from pipeline.combine.reconcile import Check, reconcile
 from pipeline.combine.remind import Reminder, reminder_text, reminders
-from pipeline.combine.rollup import rollup_filename, rollup_ledgers, rollup_values
+from pipeline.combine.rollup import LedgerRows, rollup_filename, rollup_ledgers, rollup_values
 from pipeline.core.files import atomic_output
 from pipeline.core.records import Status, Submission
 from pipeline.form.model import Form
@@ -164,7 +164,7 @@ class RollupOrder:
 
     path: Path
     values: dict[str, object]
-    ledgers: dict[str, list[dict[str, object]]]
+    ledgers: dict[str, LedgerRows]
 
 
 def rollup_order(outdir: Path, p: Prepared) -> RollupOrder:
