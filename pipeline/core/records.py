@@ -76,6 +76,16 @@ class RawSubmission:
 _LAYOUTS: dict[tuple, dict[str, tuple[str, str]]] = {}  # shared_cells(); never changed
 
 
+def shared_row(row: dict[str, object], shared: frozenset[str]) -> dict[str, object]:
+    """A ledger row with its keys, its sheet name and the texts of its `shared` columns
+    interned (sys.intern: one object per distinct text, whichever return it came from)."""
+    intern = sys.intern
+    return {
+        intern(k): intern(v) if type(v) is str and (k in shared or k == "_sheet") else v
+        for k, v in row.items()
+    }
+
+
 def shared_cells(cells: dict[str, tuple[str, str]]) -> dict[str, tuple[str, str]]:
     """Every return of one template has the same indicator cells: one shared dict (never
     changed by anyone) for all of them."""
@@ -116,20 +126,15 @@ class Submission:
     def warnings(self) -> int:
         return sum(1 for p in self.problems if p.severity is Severity.WARNING)
 
-    def compact(self) -> Submission:
-        """Share the strings every return repeats (codes, column keys, sheet names): a run
-        keeps thousands of returns, and unpickled copies would each hold their own."""
+    def compact(self, shared: frozenset[str] = frozenset()) -> Submission:
+        """Share the strings every return repeats (codes, column keys, sheet names, and the
+        ledger values of the `shared` columns, which come from a code list): a run keeps
+        thousands of returns, and unpickled copies would each hold their own."""
         intern = sys.intern
         self.values = {intern(k): v for k, v in self.values.items()}
         self.cells = shared_cells(self.cells)
         for rows in self.ledgers.values():
-            rows[:] = [
-                {
-                    intern(k): (intern(v) if k == "_sheet" and isinstance(v, str) else v)
-                    for k, v in row.items()
-                }
-                for row in rows
-            ]
+            rows[:] = [shared_row(row, shared) for row in rows]
         return self
 
     def settle_status(self) -> None:

@@ -53,8 +53,11 @@ class CacheUnusable(Exception):
 
 
 class ResultCache:
-    def __init__(self, outdir: Path, fingerprint: str, key: bytes):
+    def __init__(
+        self, outdir: Path, fingerprint: str, key: bytes, shared: frozenset[str] = frozenset()
+    ):
         self.outdir = outdir
+        self.shared = shared  # ledger columns whose texts a decoded result shares (codec.py)
         self.folder = outdir / CACHE_FOLDER
         self.fingerprint = fingerprint
         self.key = key
@@ -114,7 +117,7 @@ class ResultCache:
             feedback_seal = record.get("feedback_seal") or ""
             if not isinstance(feedback_seal, str):
                 return None
-            return result_codec.decode(record["result"]), feedback_seal
+            return result_codec.decode(record["result"], self.shared), feedback_seal
         except (ValueError, KeyError, TypeError, AttributeError):
             return None  # sealed by us but unreadable: an older schema
 

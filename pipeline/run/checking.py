@@ -101,7 +101,7 @@ def read_entries(
             sub.source = str(entry.path)
             if cache is not None and not sub.transient:
                 cache.store(sub)
-            submissions.append(sub.compact())
+            submissions.append(sub.compact(workers.form.choice_keys))
     finally:
         progress.finish()
     submissions.sort(key=lambda s: (s.file, s.source))
@@ -116,7 +116,8 @@ def result_cache(
     if outdir is None:
         return None
     try:
-        return ResultCache(outdir, definition_fingerprint(form, registry), cache_key())
+        fingerprint = definition_fingerprint(form, registry)
+        return ResultCache(outdir, fingerprint, cache_key(), form.choice_keys)
     except (KeyUnavailable, CacheUnusable) as exc:
         notices.append(f"{exc}：本次不使用审核结果缓存，全部重新读取")
         return None

@@ -85,11 +85,13 @@ def _problem(p: Problem) -> dict[str, str]:
 # Decode
 
 
-def decode(data: object) -> Submission:
-    """The Submission `encode` described; CodecError for anything else."""
+def decode(data: object, shared: frozenset[str] = frozenset()) -> Submission:
+    """The Submission `encode` described; CodecError for anything else. `shared`: the ledger
+    columns whose texts are interned (Submission.compact)."""
     record = _mapping(data)
     if record.get("schema") != SCHEMA:
         raise CodecError("unknown schema")
+    row_texts = shared | {"_sheet"}  # a ledger row's sheet: the same for thousands of rows
     try:
         sub = Submission(
             file=_text(record["file"]),
@@ -101,7 +103,7 @@ def decode(data: object) -> Submission:
             values=_values(record["values"]),
             cells=_cells(record["cells"]),
             ledgers={
-                _text(k): [_values(row) for row in _list(rows)]
+                _text(k): [_values(row, row_texts) for row in _list(rows)]
                 for k, rows in _mapping(record["ledgers"]).items()
             },
             problems=[_decoded_problem(p) for p in _list(record["problems"])],
@@ -118,16 +120,16 @@ def decode(data: object) -> Submission:
     return sub
 
 
-def _values(data: object) -> dict[str, object]:
+def _values(data: object, interned: frozenset[str] = frozenset()) -> dict[str, object]:
     """An object of values (indicators, a ledger row), keys interned (sys.intern refuses
-    anything but a text)."""
+    anything but a text), and the texts under the `interned` keys too."""
     intern = sys.intern
     values = {
         intern(k): v if type(v) in _SIMPLE else _decoded(v) for k, v in _mapping(data).items()
     }
-    sheet = values.get("_sheet")  # a ledger row's sheet, the same for thousands of rows
-    if type(sheet) is str:
-        values["_sheet"] = intern(sheet)
+    for key in interned.intersection(values):
+        if type(text := values[key]) is str:
+            values[key] = intern(text)
     return values
 
 

@@ -93,6 +93,24 @@ def test_decoded_results_share_their_cells_and_keys(checked) -> None:
     assert all(a is b for a, b in zip(first.values, second.values, strict=True))
 
 
+def test_code_list_texts_in_ledger_rows_are_one_object_across_returns(form, checked) -> None:
+    """A code list's texts repeat in every ledger row of every return: the parent holds one
+    object per text, whether the result was decoded or came from a worker; free text (a
+    title, a name) is left alone."""
+    stored = json.dumps(encode(checked))
+    copies = [decode(json.loads(stored), form.choice_keys) for _ in range(2)]
+    copies += [decode(json.loads(stored)).compact(form.choice_keys) for _ in range(2)]
+    ledger = next(lg for lg in form.ledgers if checked.ledgers.get(lg.id))
+    choice = next(c.key for c in ledger.columns if c.choices)
+    free = next(c.key for c in ledger.columns if c.type == "text" and not c.choices)
+    first = [sub.ledgers[ledger.id][0] for sub in copies]
+    assert type(first[0][choice]) is str and type(first[0][free]) is str
+    assert all(row[choice] is first[0][choice] for row in first)
+    assert all(row["_sheet"] is first[0]["_sheet"] for row in first)
+    assert len({id(row[free]) for row in first}) == len(first)
+    assert all(sub.ledgers == checked.ledgers for sub in copies)
+
+
 @pytest.mark.parametrize("tagged", [{"int": 7}, {"float": "1.0"}, {"int": "x"}, {"float": None}])
 def test_a_malformed_tag_is_refused(checked, tagged) -> None:
     data = json.loads(json.dumps(encode(checked)))
