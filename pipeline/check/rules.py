@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 
 from pipeline.check.identity import place_of
 from pipeline.check.scope import SCOPE_SYSTEM, scope_sensitive
@@ -32,7 +32,7 @@ def check_rules(sub: Submission, form: Form) -> Iterator[Problem]:
             raise Skip
         return value
 
-    def ledger_rows(ledger_id: str) -> list[dict[str, object]]:
+    def ledger_rows(ledger_id: str) -> Sequence[dict[str, object]]:
         return sub.ledgers.get(ledger_id, [])
 
     for rule in form.rules:

@@ -32,15 +32,17 @@ def validate(raw: RawSubmission, form: Form, registry: Registry) -> Submission:
 
 
 def _fill(sub: Submission, raw: RawSubmission, form: Form, registry: Registry) -> None:
+    values: dict[str, object] = {}
+    sub.values = values
     for ind in form.indicators:
         if ind.code in raw.values:
             cell = raw.values[ind.code]
             sub.cells[ind.code] = (cell.sheet, cell.cell)
             if ind.derived is None:
-                sub.values[ind.code] = typed_value(ind, cell, form, registry, sub.problems)
+                values[ind.code] = typed_value(ind, cell, form, registry, sub.problems)
     for ind in form.indicators:
         if ind.derived is not None:
-            sub.values[ind.code] = form.derived_value(ind.code, sub.values)
+            values[ind.code] = form.derived_value(ind.code, values)
     _explanations(sub, raw, form)
     identify(sub, raw, form, registry)
     for ledger in form.ledgers:

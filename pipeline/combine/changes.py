@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from pipeline.core.cells import CELL_REF
@@ -136,7 +137,7 @@ def _content(row: dict[str, object], keys: list[str]) -> tuple[str, ...]:
     return tuple(_shown(row.get(key)) for key in keys)
 
 
-def _minus(rows: list[dict], others: list[dict], keys: list[str]) -> list[dict]:
+def _minus(rows: Sequence[dict], others: Sequence[dict], keys: list[str]) -> list[dict]:
     """Rows of `rows` not in `others`, matched by content (as multisets: a row typed twice
     and kept once was removed once)."""
     left = Counter(_content(row, keys) for row in others)

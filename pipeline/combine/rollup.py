@@ -15,16 +15,13 @@ consolidated figures of its whole system (统计口径 = 全系统):
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
-from dataclasses import dataclass
-from typing import overload
 
 import pandas as pd
 
 from pipeline.check.scope import SCOPE_SYSTEM
 from pipeline.combine.consolidate import Consolidation
 from pipeline.combine.select import accepted
-from pipeline.core.records import Submission
+from pipeline.core.records import LedgerRows, Submission
 from pipeline.form.model import ORIGIN_UNIT_COLUMN, PRESET_COVER, Form
 from pipeline.form.registry import Registry
 
@@ -83,29 +80,6 @@ def rollup_values(
 def _min_reported(result: Consolidation, code: str) -> int | None:
     numbers = pd.to_numeric(result.matrix[code].dropna(), errors="coerce").dropna()
     return int(numbers.min()) if len(numbers) else None
-
-
-@dataclass(frozen=True)
-class LedgerRows(Sequence[dict[str, object]]):
-    """A ledger's rows as tuples under one tuple of column keys, read as dicts. At 10,000
-    units the rolled-up ledgers are ~230,000 rows: as dicts they cost ~650 bytes a row more,
-    in this process while it writes the workbook and again in the worker they are sent to
-    (pickled), which writes the 上报 return a slice of rows at a time."""
-
-    keys: tuple[str, ...]
-    rows: list[tuple[object, ...]]
-
-    def __len__(self) -> int:
-        return len(self.rows)
-
-    @overload
-    def __getitem__(self, index: int) -> dict[str, object]: ...
-    @overload
-    def __getitem__(self, index: slice) -> list[dict[str, object]]: ...
-    def __getitem__(self, index: int | slice) -> dict[str, object] | list[dict[str, object]]:
-        if isinstance(index, slice):
-            return [dict(zip(self.keys, row, strict=True)) for row in self.rows[index]]
-        return dict(zip(self.keys, self.rows[index], strict=True))
 
 
 def rollup_ledgers(form: Form, result: Consolidation) -> dict[str, LedgerRows]:

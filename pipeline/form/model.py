@@ -7,6 +7,7 @@ DefinitionError, in Chinese, because the clerk may be the one who edited the fil
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
 
@@ -223,7 +224,7 @@ class Form:
     def has_indicator(self, code: str) -> bool:
         return code in self._by_code
 
-    def derived_value(self, code: str, values: dict[str, object]) -> int | None:
+    def derived_value(self, code: str, values: Mapping[str, object]) -> int | None:
         """A derived total from the entered values (totals of totals included).
 
         Totals are recomputed, never read: a formula cell's cached value may be stale. Blank

@@ -21,9 +21,9 @@ from pipeline.combine.consolidate import Consolidation
 from pipeline.combine.levels import cut_totals, level_cut
 from pipeline.combine.reconcile import Check, reconcile
 from pipeline.combine.remind import Reminder, reminder_text, reminders
-from pipeline.combine.rollup import LedgerRows, rollup_filename, rollup_ledgers, rollup_values
+from pipeline.combine.rollup import rollup_filename, rollup_ledgers, rollup_values
 from pipeline.core.files import atomic_output
-from pipeline.core.records import Status, Submission
+from pipeline.core.records import LedgerRows, Status, Submission
 from pipeline.form.model import Form
 from pipeline.form.registry import Registry
 from pipeline.publish.consolidated import SheetExtra

@@ -8,9 +8,9 @@ choices of a multi-select cell, a tuple of texts tagged as {"choices": [...]}. A
 beyond 64 bits ({"int": "…"}) and a non-finite float ({"float": "nan"}) are tagged too: a
 fast JSON library would turn the one into a float and the other into null.
 
-A decoded Submission is already compact (Submission.compact): its keys are interned and its
-indicator cells shared with every return of the same layout, so a re-run's thousand cached
-results are not rebuilt twice.
+A decoded Submission is already compact (Submission.compact): its figures and ledger rows
+are tuples under shared keys, code-list texts interned, its indicator cells shared with every
+return of the same layout, so a re-run's thousand cached results are not rebuilt twice.
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ from typing import Any
 
 from pipeline.core.catalogue import ProblemCode, Severity
 from pipeline.core.problems import Problem
-from pipeline.core.records import Status, Submission, shared_cells
+from pipeline.core.records import Status, Submission, compact_rows, shared_cells, shared_values
 
 SCHEMA = 1
 _PROBLEM_FIELDS = ("message", "file", "unit", "sheet", "cell", "indicator", "value")
@@ -86,12 +86,11 @@ def _problem(p: Problem) -> dict[str, str]:
 
 
 def decode(data: object, shared: frozenset[str] = frozenset()) -> Submission:
-    """The Submission `encode` described; CodecError for anything else. `shared`: the ledger
-    columns whose texts are interned (Submission.compact)."""
+    """The Submission `encode` described, compact (Submission.compact, `shared` the ledger
+    columns whose texts are interned); CodecError for anything else."""
     record = _mapping(data)
     if record.get("schema") != SCHEMA:
         raise CodecError("unknown schema")
-    row_texts = shared | {"_sheet"}  # a ledger row's sheet: the same for thousands of rows
     try:
         sub = Submission(
             file=_text(record["file"]),
@@ -100,10 +99,10 @@ def decode(data: object, shared: frozenset[str] = frozenset()) -> Submission:
             unit_code=_text(record["unit_code"]),
             unit_name=_text(record["unit_name"]),
             submitted=_date_or_none(record["submitted"]),
-            values=_values(record["values"]),
+            values=shared_values(_values(record["values"])),
             cells=_cells(record["cells"]),
             ledgers={
-                _text(k): [_values(row, row_texts) for row in _list(rows)]
+                sys.intern(_text(k)): compact_rows([_values(row) for row in _list(rows)], shared)
                 for k, rows in _mapping(record["ledgers"]).items()
             },
             problems=[_decoded_problem(p) for p in _list(record["problems"])],
@@ -120,17 +119,11 @@ def decode(data: object, shared: frozenset[str] = frozenset()) -> Submission:
     return sub
 
 
-def _values(data: object, interned: frozenset[str] = frozenset()) -> dict[str, object]:
+def _values(data: object) -> dict[str, object]:
     """An object of values (indicators, a ledger row), keys interned (sys.intern refuses
-    anything but a text), and the texts under the `interned` keys too."""
+    anything but a text)."""
     intern = sys.intern
-    values = {
-        intern(k): v if type(v) in _SIMPLE else _decoded(v) for k, v in _mapping(data).items()
-    }
-    for key in interned.intersection(values):
-        if type(text := values[key]) is str:
-            values[key] = intern(text)
-    return values
+    return {intern(k): v if type(v) in _SIMPLE else _decoded(v) for k, v in _mapping(data).items()}
 
 
 _SIMPLE = _PLAIN | {int, float}
