@@ -76,6 +76,7 @@ class RawSubmission:
 
 
 _LAYOUTS: dict[tuple, dict[str, tuple[str, str]]] = {}  # shared_cells(); never changed
+MAX_LAYOUTS = 64  # layouts kept for sharing (cells, figures), the newest
 
 
 Row = dict[str, object]  # a ledger row: column key -> value, plus _row_id, _sheet, _row
@@ -170,19 +171,31 @@ class IndicatorValues(Mapping[str, object]):
 def shared_values(values: Mapping[str, object]) -> IndicatorValues:
     """`values` as IndicatorValues, its index shared with every return of the same codes."""
     layout = tuple(values)
-    if layout not in _VALUE_LAYOUTS:
-        _VALUE_LAYOUTS[layout] = {sys.intern(code): at for at, code in enumerate(layout)}
-    return IndicatorValues(_VALUE_LAYOUTS[layout], tuple(values.values()))
+    index = _VALUE_LAYOUTS.get(layout)
+    if index is None:
+        index = {sys.intern(code): at for at, code in enumerate(layout)}
+        _keep(_VALUE_LAYOUTS, layout, index)
+    return IndicatorValues(index, tuple(values.values()))
 
 
 def shared_cells(cells: dict[str, tuple[str, str]]) -> dict[str, tuple[str, str]]:
     """Every return of one template has the same indicator cells: one shared dict (never
     changed by anyone) for all of them."""
     layout = tuple(cells.items())
-    if layout not in _LAYOUTS:
+    shared = _LAYOUTS.get(layout)
+    if shared is None:
         intern = sys.intern
-        _LAYOUTS[layout] = {intern(k): (intern(s), intern(c)) for k, (s, c) in layout}
-    return _LAYOUTS[layout]
+        shared = {intern(k): (intern(s), intern(c)) for k, (s, c) in layout}
+        _keep(_LAYOUTS, layout, shared)
+    return shared
+
+
+def _keep(layouts: dict, layout: tuple, shared: dict) -> None:
+    """Keep the newest MAX_LAYOUTS layouts: a real inbox has a few, a hostile one could
+    bring one per file."""
+    if len(layouts) >= MAX_LAYOUTS:
+        del layouts[next(iter(layouts))]
+    layouts[layout] = shared
 
 
 @dataclass
@@ -219,8 +232,8 @@ class Submission:
     def compact(self, shared: frozenset[str] = frozenset()) -> Submission:
         """Share the strings every return repeats (codes, column keys, sheet names, and the
         ledger texts of the `shared` columns, which come from a code list) and keep figures
-        and ledger rows as tuples (shared_values, compact_rows): a run keeps thousands of returns, and unpickled
-        copies would each hold their own."""
+        and ledger rows as tuples (shared_values, compact_rows): a run keeps thousands of
+        returns, and unpickled copies would each hold their own."""
         intern = sys.intern
         self.values = shared_values(self.values)
         self.cells = shared_cells(self.cells)

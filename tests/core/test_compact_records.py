@@ -73,3 +73,13 @@ def test_figures_read_back_as_the_dict_they_came_from_under_one_shared_index() -
     assert shared_values({"STAFF": 12}).index is not first.index  # other codes, own index
     assert first != {**figures, "STAFF": 13}
     assert pickle.loads(pickle.dumps(first)) == figures
+
+
+def test_layouts_kept_for_sharing_are_bounded_and_the_newest_still_shared() -> None:
+    """A hostile inbox could bring a different set of names in every file."""
+    from pipeline.core import records
+
+    made = [shared_values({f"CODE_{n}": n}) for n in range(records.MAX_LAYOUTS + 10)]
+    assert len(records._VALUE_LAYOUTS) <= records.MAX_LAYOUTS
+    assert shared_values({"CODE_70": 1}).index is made[70].index
+    assert [dict(v) for v in made[:2]] == [{"CODE_0": 0}, {"CODE_1": 1}]
