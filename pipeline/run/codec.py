@@ -18,6 +18,7 @@ from __future__ import annotations
 import datetime as dt
 import math
 import sys
+from collections.abc import Sequence
 from typing import Any
 
 from pipeline.core.catalogue import ProblemCode, Severity
@@ -58,6 +59,11 @@ def encode(sub: Submission) -> dict[str, Any]:
         "reason": sub.reason,
         "timing": list(sub.timing),
     }
+
+
+def encode_row(row: Sequence[object]) -> list[object]:
+    """A row of values in the JSON form `encode` gives values (decode_row reads it back)."""
+    return [v if v is None or type(v) is str else _value(v) for v in row]
 
 
 def _value(value: object) -> object:
@@ -124,6 +130,11 @@ def _values(data: object) -> dict[str, object]:
     anything but a text)."""
     intern = sys.intern
     return {intern(k): v if type(v) in _SIMPLE else _decoded(v) for k, v in _mapping(data).items()}
+
+
+def decode_row(data: object) -> tuple[object, ...]:
+    """The row `encode_row` wrote; CodecError for anything else."""
+    return tuple(v if type(v) in _SIMPLE else _decoded(v) for v in _list(data))
 
 
 _SIMPLE = _PLAIN | {int, float}

@@ -32,9 +32,10 @@ from pipeline.form.registry import Registry
 from pipeline.publish.feedback.content import Resubmitted
 from pipeline.publish.feedback.write import write_feedback
 from pipeline.publish.outputs import RollupOrder
-from pipeline.publish.rollup_return import fill_rollup
+from pipeline.publish.rollup_return import ROWS_PER_CHUNK, fill_rollup
 from pipeline.read.inbox import Entry
 from pipeline.read.returns import read_return
+from pipeline.run.packed_rows import PackedRows
 
 EMITS = (ProblemCode.FILE_UNREADABLE,)  # a worker timed out or died on the file
 
@@ -195,7 +196,8 @@ class Workers:
     def rollup(self, order: RollupOrder) -> Callable[[], bool]:
         """Start writing the 上报 return; the callable waits and says whether it was written
         (if not, the caller writes it itself)."""
-        args = (str(order.path), order.values, order.ledgers)
+        packed = {k: PackedRows.pack(rows, ROWS_PER_CHUNK) for k, rows in order.ledgers.items()}
+        args = (str(order.path), order.values, packed)
         future = self._get_pool(1).schedule(fill_rollup_return, args=args)
 
         def written() -> bool:
