@@ -82,8 +82,25 @@ MAX_LAYOUTS = 64  # layouts kept for sharing (cells, figures), the newest
 Row = dict[str, object]  # a ledger row: column key -> value, plus _row_id, _sheet, _row
 
 
+class RowsView(Sequence[Row]):
+    """Rows kept some compact way, read as dicts: a subclass says how many (__len__) and how
+    to make the dict of one (_row)."""
+
+    def _row(self, at: int) -> Row:
+        raise NotImplementedError
+
+    @overload
+    def __getitem__(self, index: int) -> Row: ...
+    @overload
+    def __getitem__(self, index: slice) -> list[Row]: ...
+    def __getitem__(self, index: int | slice) -> Row | list[Row]:
+        if isinstance(index, slice):
+            return [self._row(at) for at in range(len(self))[index]]
+        return self._row(range(len(self))[index])
+
+
 @dataclass(frozen=True, eq=False)
-class LedgerRows(Sequence[Row]):
+class LedgerRows(RowsView):
     """A ledger's rows as tuples under one tuple of keys, read as dicts (each made when it
     is read). A run holds every return's rows until it consolidates them, and the 上报
     return's rolled-up rows while it writes: ~230,000 rows at 10,000 units, where a dict
@@ -95,14 +112,8 @@ class LedgerRows(Sequence[Row]):
     def __len__(self) -> int:
         return len(self.rows)
 
-    @overload
-    def __getitem__(self, index: int) -> Row: ...
-    @overload
-    def __getitem__(self, index: slice) -> list[Row]: ...
-    def __getitem__(self, index: int | slice) -> Row | list[Row]:
-        if isinstance(index, slice):
-            return [dict(zip(self.keys, row, strict=True)) for row in self.rows[index]]
-        return dict(zip(self.keys, self.rows[index], strict=True))
+    def _row(self, at: int) -> Row:
+        return dict(zip(self.keys, self.rows[at], strict=True))
 
     def __iter__(self) -> Iterator[Row]:
         keys = self.keys

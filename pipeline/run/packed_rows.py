@@ -8,24 +8,24 @@ pickle, whose data could run code) and one slice.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import overload
 
-from pipeline.core.records import LedgerRows, Row
+from pipeline.core.records import LedgerRows, Row, RowsView
 from pipeline.run import json_bytes
 from pipeline.run.codec import decode_row, encode_row
 
 
 @dataclass
-class PackedRows(Sequence[Row]):
+class PackedRows(RowsView):
     keys: tuple[str, ...]
     size: int
     step: int
     slices: tuple[bytes, ...]  # JSON lists of `step` rows (the last may be shorter)
     # The slice last unpacked, kept until another is asked for: read in order, each slice
     # is unpacked once.
-    _unpacked: tuple[int, list[tuple[object, ...]]] | None = field(default=None, repr=False)
+    _unpacked: tuple[int, list[tuple[object, ...]]] | None = field(
+        default=None, repr=False, compare=False
+    )
 
     @classmethod
     def pack(cls, rows: LedgerRows, step: int) -> PackedRows:
@@ -38,15 +38,6 @@ class PackedRows(Sequence[Row]):
 
     def __len__(self) -> int:
         return self.size
-
-    @overload
-    def __getitem__(self, index: int) -> Row: ...
-    @overload
-    def __getitem__(self, index: slice) -> list[Row]: ...
-    def __getitem__(self, index: int | slice) -> Row | list[Row]:
-        if isinstance(index, slice):
-            return [self._row(at) for at in range(self.size)[index]]
-        return self._row(range(self.size)[index])
 
     def _row(self, at: int) -> Row:
         return dict(zip(self.keys, self._slice(at // self.step)[at % self.step], strict=True))
