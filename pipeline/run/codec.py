@@ -23,7 +23,14 @@ from typing import Any
 
 from pipeline.core.catalogue import ProblemCode, Severity
 from pipeline.core.problems import Problem
-from pipeline.core.records import Status, Submission, compact_rows, shared_cells, shared_values
+from pipeline.core.records import (
+    MAX_LAYOUTS,
+    Status,
+    Submission,
+    compact_rows,
+    shared_cells,
+    shared_values,
+)
 
 SCHEMA = 1
 _PROBLEM_FIELDS = ("message", "file", "unit", "sheet", "cell", "indicator", "value")
@@ -139,7 +146,6 @@ def decode_row(data: object) -> tuple[object, ...]:
 
 _SIMPLE = _PLAIN | {int, float}
 _STORED_LAYOUTS: list[tuple[dict, dict[str, tuple[str, str]]]] = []  # (as stored, shared)
-_MAX_LAYOUTS = 64
 
 
 def _cells(data: object) -> dict[str, tuple[str, str]]:
@@ -150,7 +156,7 @@ def _cells(data: object) -> dict[str, tuple[str, str]]:
         if known == stored:
             return shared
     cells = shared_cells({_text(k): _pair(v) for k, v in stored.items()})
-    if len(_STORED_LAYOUTS) < _MAX_LAYOUTS:
+    if len(_STORED_LAYOUTS) < MAX_LAYOUTS:
         _STORED_LAYOUTS.append((stored, cells))
     return cells
 
