@@ -81,6 +81,10 @@ class ResultCache:
         message = key.encode() + b"\0" + kind + b"\0" + data
         return hmac.new(self.key, message, hashlib.sha256).hexdigest()
 
+    def holds(self, source: str | Path, sha256: str) -> bool:
+        """An entry is stored for this file (load() may still find it unusable)."""
+        return self._key(source, sha256) + ENTRY_SUFFIX in self.present
+
     def load(self, source: str | Path, sha256: str, staged_feedback: Path) -> Submission | None:
         """The stored result for the file at `source` (its exact path) with this content."""
         key = self._key(source, sha256)

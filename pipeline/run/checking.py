@@ -4,6 +4,7 @@ an exact duplicate, found in the result cache, or read and checked by the worker
 from __future__ import annotations
 
 import json
+from itertools import chain
 from pathlib import Path
 
 from pipeline.combine.select import settle_duplicates
@@ -13,14 +14,11 @@ from pipeline.core.records import Status, Submission
 from pipeline.form.model import Form
 from pipeline.form.registry import Registry
 from pipeline.form.spec import as_json
-from pipeline.publish.feedback.content import (
-    staged_path,
-)
 from pipeline.read.inbox import Entry, discover, file_sha256
 from pipeline.run.cache import CacheUnusable, ResultCache, fingerprint
 from pipeline.run.cache_key import KeyUnavailable, cache_key
 from pipeline.run.feedback import start_feedback, wait_feedback
-from pipeline.run.pool import Workers, failed, unchanged
+from pipeline.run.pool import Job, Workers, failed, unchanged
 from pipeline.run.progress import NoProgress, Progress
 
 # Entries never read: skipped, refused by their size, exact copies of another entry.
@@ -53,8 +51,8 @@ def check_files(  # noqa: PLR0913 - an entry point: the entries, the definition,
     are staged there (see finish_feedback)."""
     cache = result_cache(outdir, form, registry, []) if use_cache else None
     failures: dict[str, str] = {}
-    with Workers(form, registry, password) as workers:
-        submissions = read_entries(found, workers, progress, cache)
+    with Workers(form, registry, password, cache) as workers:
+        submissions = read_entries(found, workers, progress)
         if outdir is not None:
             jobs = start_feedback(workers, submissions, outdir)
             failures = wait_feedback(jobs, cache, progress)
@@ -62,14 +60,13 @@ def check_files(  # noqa: PLR0913 - an entry point: the entries, the definition,
 
 
 def read_entries(
-    found: list[Entry],
-    workers: Workers,
-    progress: Progress | None = None,
-    cache: ResultCache | None = None,
+    found: list[Entry], workers: Workers, progress: Progress | None = None
 ) -> list[Submission]:
-    """A Submission for every entry, read and checked by the workers (or from the cache).
-    Each keeps its entry's exact path as `source`: two names shown alike are never mixed up."""
+    """A Submission for every entry, read and checked by the workers (or from the result
+    cache they were given). Each keeps its entry's exact path as `source`: two names shown
+    alike are never mixed up."""
     progress = progress or NoProgress()
+    cache = workers.cache
     submissions: list[Submission] = []
     jobs = []
     seen: dict[str, str] = {}  # sha256 -> first file with that content
@@ -83,19 +80,29 @@ def read_entries(
             continue
         seen[sha256] = entry.name
         jobs.append((entry, sha256))
-    if cache is not None:
-        remaining = []
-        for entry, sha256 in jobs:
-            sub = cache.load(entry.path, sha256, staged_path(cache.outdir, sha256))
-            if sub is None:
-                remaining.append((entry, sha256))
-            else:
-                sub.mtime, sub.source = entry.mtime, str(entry.path)
-                submissions.append(sub)  # decoded compact (codec.py)
-        jobs = remaining
+    stored: list[Job] = []  # with a result in the cache
+    unread: list[Job] = []
+    for entry, sha256 in jobs:
+        held = cache is not None and cache.holds(entry.path, sha256)
+        (stored if held else unread).append((entry, sha256))
+    if jobs:
+        workers.start(len(jobs))
     progress.start(len(jobs))
     try:
-        for entry, sub in workers.check(jobs, progress.advance):
+        # The files without a stored result are read first, while the workers decode the
+        # stored ones; a stored result found unusable sends its file to be read after them.
+        reading = workers.check(unread, progress.advance)
+        unusable = []
+        for (entry, sha256), (sub, tampered) in workers.load_cached(stored):
+            assert cache is not None  # stored results come from it
+            cache.tampered.extend(tampered)
+            if sub is None:
+                unusable.append((entry, sha256))
+                continue
+            progress.advance(entry)
+            sub.mtime, sub.source = entry.mtime, str(entry.path)
+            submissions.append(sub)  # compact, shared with the run's (share_unpickled)
+        for entry, sub in chain(reading, workers.check(unusable, progress.advance)):
             if not unchanged(entry):
                 sub = failed(sub.file, sub.sha256, sub.mtime, STILL_WRITING, transient=True)
             sub.source = str(entry.path)

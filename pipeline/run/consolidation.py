@@ -64,8 +64,8 @@ def run_consolidation(  # noqa: PLR0913 - an entry point: folders, the definitio
     notices: list[str] = []
     guard_outdir(outdir, notices)
     cache = result_cache(outdir, form, registry, notices) if use_cache else None
-    with Workers(form, registry, options.password) as workers:
-        submissions = read_entries(discover(inbox), workers, progress, cache)
+    with Workers(form, registry, options.password, cache) as workers:
+        submissions = read_entries(discover(inbox), workers, progress)
         cache_notices(cache, notices)
         # The archive keeps each new return whole: encoded before its ledger rows are dropped.
         kept = _new_contents(archive, submissions)

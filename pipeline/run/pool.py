@@ -26,15 +26,16 @@ from pipeline.core import limits
 from pipeline.core.catalogue import ProblemCode
 from pipeline.core.filenames import display_name
 from pipeline.core.problems import make_problem
-from pipeline.core.records import Submission
+from pipeline.core.records import Submission, share_unpickled
 from pipeline.form.model import Form
 from pipeline.form.registry import Registry
-from pipeline.publish.feedback.content import Resubmitted
+from pipeline.publish.feedback.content import Resubmitted, staged_path
 from pipeline.publish.feedback.write import write_feedback
 from pipeline.publish.outputs import RollupOrder
 from pipeline.publish.rollup_return import ROWS_PER_CHUNK, fill_rollup
 from pipeline.read.inbox import Entry
 from pipeline.read.returns import read_return
+from pipeline.run.cache import ResultCache
 from pipeline.run.packed_rows import PackedRows
 
 EMITS = (ProblemCode.FILE_UNREADABLE,)  # a worker timed out or died on the file
@@ -47,15 +48,18 @@ START_METHOD = "fork"
 _form: Form | None = None
 _registry: Registry | None = None
 _password: str | None = None  # opens password-protected returns (an office's 上报 return)
+_cache: ResultCache | None = None
 
 
-def _start_worker(form: Form, registry: Registry, password: str | None = None) -> None:
-    global _form, _registry, _password
+def _start_worker(
+    form: Form, registry: Registry, password: str | None, cache: ResultCache | None
+) -> None:
+    global _form, _registry, _password, _cache
     # A forked worker inherits the parent's objects (every result gathered so far); frozen,
     # they are never scanned by this worker's garbage collector, which otherwise grows slower
     # with every file the run has read (and copies the pages it touches).
     gc.freeze()
-    _form, _registry, _password = form, registry, password
+    _form, _registry, _password, _cache = form, registry, password, cache
     # A forked worker starts with the parent's address space (which grows with the results
     # gathered so far): the limit is what one file may add on top of that.
     _limit(resource.RLIMIT_AS, _address_space() + limits.WORKER_MEMORY_BYTES)
@@ -111,6 +115,24 @@ def check_return(path: str, sha256: str, mtime: float) -> Submission:
     return sub
 
 
+Found = tuple[Submission | None, list[str]]  # a stored result (None: none usable), and the
+# cache files ignored on the way because their seal failed
+
+
+def load_cached(batch: list[tuple[str, str]]) -> list[Found]:
+    """The stored results of a batch of (path, sha256), decoded (runs in a worker: a re-run
+    decodes a thousand entries, ~0.5 s the parent would otherwise spend alone while the
+    workers read the one file that changed)."""
+    assert _cache is not None
+    _renew_cpu_budget()
+    found: list[Found] = []
+    for path, sha256 in batch:
+        before = len(_cache.tampered)
+        sub = _cache.load(path, sha256, staged_path(_cache.outdir, sha256))
+        found.append((sub, _cache.tampered[before:]))
+    return found
+
+
 def make_feedback(
     sub: Submission, source: str, staged: str, resubmitted: Resubmitted | None = None
 ) -> None:
@@ -143,6 +165,7 @@ def worker_count(tasks: int) -> int:
 
 
 Job = tuple[Entry, str]  # an inbox entry and its sha256
+LOAD_BATCH = 32  # stored results a worker decodes per task: few round trips, both busy
 
 
 class Workers:
@@ -150,8 +173,14 @@ class Workers:
     parent consolidates and writes, they make the feedback workbooks (which need each file's
     final status, and cost as much as reading a dozen files each)."""
 
-    def __init__(self, form: Form, registry: Registry, password: str | None = None):
-        self.form, self.registry, self.password = form, registry, password
+    def __init__(
+        self,
+        form: Form,
+        registry: Registry,
+        password: str | None = None,
+        cache: ResultCache | None = None,
+    ):
+        self.form, self.registry, self.password, self.cache = form, registry, password, cache
         self._pool: ProcessPool | None = None
 
     def __enter__(self) -> Workers:
@@ -162,13 +191,18 @@ class Workers:
             self._pool.stop() if exc[0] is not None else self._pool.close()
             self._pool.join()
 
+    def start(self, tasks: int) -> None:
+        """Start as many workers as `tasks` files need (by default the first tasks given
+        decide, and a re-run's one changed file would leave a core idle)."""
+        self._get_pool(tasks)
+
     def _get_pool(self, tasks: int) -> ProcessPool:
         if self._pool is None:
             _freeze_around_forks()
             self._pool = ProcessPool(
                 max_workers=worker_count(tasks),
                 initializer=_start_worker,
-                initargs=(self.form, self.registry, self.password),
+                initargs=(self.form, self.registry, self.password, self.cache),
                 context=multiprocessing.get_context(START_METHOD),
             )
         return self._pool
@@ -176,9 +210,10 @@ class Workers:
     def check(
         self, jobs: list[Job], on_done: Callable[[Entry], None] = lambda e: None
     ) -> Iterator[tuple[Entry, Submission]]:
-        """(entry, submission) for the jobs, in completion order."""
+        """(entry, submission) for the jobs, in completion order; the reading starts now, not
+        when the first one is asked for."""
         if not jobs:
-            return
+            return iter(())
         pool = self._get_pool(len(jobs))
         futures: dict[concurrent.futures.Future[Submission], tuple[Entry, str]] = {
             pool.schedule(
@@ -188,10 +223,31 @@ class Workers:
             ): (entry, sha256)
             for entry, sha256 in jobs
         }
-        for future in concurrent.futures.as_completed(futures):
-            entry, sha256 = futures[future]
-            on_done(entry)
-            yield entry, _outcome(future, entry, sha256)
+        return _checked(futures, on_done)
+
+    def load_cached(self, jobs: list[Job]) -> Iterator[tuple[Job, Found]]:
+        """Each job's stored result in the cache the workers were given (None: none usable,
+        read the file instead), decoded by the workers in batches, in completion order."""
+        if not jobs:
+            return
+        pool = self._get_pool(len(jobs))
+        size = max(1, min(LOAD_BATCH, len(jobs) // (2 * worker_count(len(jobs)))))
+        batches: dict[concurrent.futures.Future[list[Found]], list[Job]] = {
+            pool.schedule(
+                load_cached,
+                args=([(str(entry.path), sha256) for entry, sha256 in jobs[at : at + size]],),
+                timeout=limits.SECONDS_PER_FILE,
+            ): jobs[at : at + size]
+            for at in range(0, len(jobs), size)
+        }
+        for future in concurrent.futures.as_completed(batches):
+            batch = batches[future]
+            try:
+                found = future.result()
+            except Exception:  # noqa: BLE001 - a timeout or a crash: the files are read instead
+                found = [(None, [])] * len(batch)
+            share_unpickled([sub for sub, _ in found if sub is not None])
+            yield from zip(batch, found, strict=True)
 
     def rollup(self, order: RollupOrder) -> Callable[[], bool]:
         """Start writing the 上报 return; the callable waits and says whether it was written
@@ -229,6 +285,15 @@ class Workers:
             )
             for sub, staged in orders
         ]
+
+
+def _checked(
+    futures: dict[concurrent.futures.Future[Submission], Job], on_done: Callable[[Entry], None]
+) -> Iterator[tuple[Entry, Submission]]:
+    for future in concurrent.futures.as_completed(futures):
+        entry, sha256 = futures[future]
+        on_done(entry)
+        yield entry, _outcome(future, entry, sha256)
 
 
 def _problems_only(sub: Submission) -> Submission:

@@ -12,6 +12,7 @@ from pipeline.core.records import (
     LedgerRows,
     Submission,
     compact_rows,
+    share_unpickled,
     shared_values,
 )
 
@@ -61,6 +62,28 @@ def test_a_compact_submission_keeps_its_rows_and_compacts_again_the_same() -> No
     sub.compact(frozenset({"category"}))
     assert isinstance(sub.ledgers["CASES"], LedgerRows) and sub.ledgers["CASES"] == rows()
     assert sub.compact(frozenset({"category"})).ledgers["CASES"] == rows()
+
+
+def test_a_batch_unpickled_together_shares_its_layouts_with_the_run() -> None:
+    """A worker's batch of stored results comes back pickled: its returns share one cells
+    dict and one index among themselves; after share_unpickled they share the run's."""
+    figures = {"STAFF": 12, "NAME": "示范局"}
+    cells = {"STAFF": ("表1", "D5"), "NAME": ("封面", "C3")}
+
+    def compact_sub(name: str) -> Submission:
+        sub = Submission(name, "0" * 64, 0.0, values=dict(figures), cells=dict(cells),
+                         ledgers={"CASES": rows()})  # fmt: skip
+        return sub.compact(frozenset({"category"}))
+
+    run = compact_sub("a.xlsx")
+    batch = pickle.loads(pickle.dumps([compact_sub("b.xlsx"), compact_sub("c.xlsx")]))
+    assert batch[0].cells is batch[1].cells and batch[0].cells is not run.cells
+    share_unpickled(batch)
+    for sub in batch:
+        assert sub.cells is run.cells and sub.cells == cells
+        assert isinstance(sub.values, IndicatorValues) and sub.values == figures
+        assert sub.values.index is run.values.index  # type: ignore[attr-defined]
+        assert sub.ledgers["CASES"] == rows()
 
 
 def test_figures_read_back_as_the_dict_they_came_from_under_one_shared_index() -> None:

@@ -88,7 +88,7 @@ def test_rerun_reads_only_the_changed_file(
         folder / f"{unit.code}.xlsx", s.values, s.ledgers
     )  # resubmitted
     run_consolidation(folder, tmp_path / "out", form, registry)
-    assert scheduled == [9, 1]
+    assert [n for n in scheduled if n] == [9, 1]  # (the files whose stored result fails)
 
 
 def test_streaming_writer_gives_the_same_workbook(
