@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from pipeline.core.records import Submission
+from pipeline.core.records import Submission, row_values
 from pipeline.form.model import Form, Indicator
 from pipeline.form.registry import Registry
 
@@ -167,16 +167,10 @@ def ledger_records(frame: pd.DataFrame) -> list[dict[str, object]]:
 
 def _ledger_frame(ledger_id: str, keys: list[str], subs: list[Submission]) -> pd.DataFrame:
     records = []
+    wanted = ["_row_id", "_sheet", "_row", *keys]
     for sub in subs:
-        for row in sub.ledgers.get(ledger_id, []):
+        for row_id, sheet, line, *values in row_values(sub.ledgers.get(ledger_id, []), wanted):
             records.append(
-                [
-                    sub.unit_code,
-                    sub.unit_name,
-                    row["_row_id"],
-                    sub.file,
-                    f"{row['_sheet']}!第{row['_row']}行",
-                ]
-                + [row.get(k) for k in keys]
+                [sub.unit_code, sub.unit_name, row_id, sub.file, f"{sheet}!第{line}行", *values]
             )
     return pd.DataFrame(records, columns=UNIT_COLUMNS + keys, dtype=object)

@@ -110,7 +110,7 @@ def _level_checks(result: Consolidation, form: Form, registry: Registry) -> Iter
 def _ledger_checks(
     result: Consolidation, form: Form, registry: Registry, system_units: frozenset[str]
 ) -> Iterator[Check]:
-    rows = _rows_by_unit(result, form)
+    rows = _LedgerRecords(result)
     for rule in form.rules:
         for code, call in ledger_ties(rule):
             if not form.has_indicator(code):
@@ -169,25 +169,31 @@ def _is_ledger_call(node: ast.expr) -> TypeGuard[ast.Call]:
     )
 
 
-def _rows_by_unit(result: Consolidation, form: Form) -> dict[str, dict[str, list[dict]]]:
-    by_unit: dict[str, dict[str, list[dict]]] = {}
-    for ledger in form.ledgers:
-        frame = result.ledgers.get(ledger.id)
-        if frame is None:
-            continue
-        for record in ledger_records(frame):
-            by_unit.setdefault(str(record["单位编码"]), {}).setdefault(ledger.id, []).append(record)
-    return by_unit
+class _LedgerRecords:
+    """The consolidated ledgers' rows as dicts, each ledger's made once, when a check first
+    needs it (made per unit for every ledger, they cost more than the checks)."""
+
+    def __init__(self, result: Consolidation):
+        self.result = result
+        self.everyone = set(result.units)
+        self.made: dict[str, list[dict]] = {}
+
+    def of(self, ledger_id: str, units: list[str]) -> list[dict]:
+        if ledger_id not in self.made:
+            frame = self.result.ledgers.get(ledger_id)
+            self.made[ledger_id] = [] if frame is None else ledger_records(frame)
+        every = self.made[ledger_id]
+        wanted = set(units)
+        if wanted >= self.everyone:
+            return every
+        return [row for row in every if str(row["单位编码"]) in wanted]
 
 
-def _count(call: ast.Call, rows: dict[str, dict[str, list[dict]]], units: list[str]) -> int:
+def _count(call: ast.Call, rows: _LedgerRecords, units: list[str]) -> int:
     """count() or total() over the units' rows together: both add up over rows, and one
     evaluation over them all costs a tenth of one per unit."""
 
     def no_names(name: str) -> object:
         raise Skip
 
-    def ledger_rows(ledger_id: str) -> list[dict]:
-        return [row for unit in units for row in rows.get(unit, {}).get(ledger_id, [])]
-
-    return as_int(evaluate_node(call, no_names, ledger_rows))
+    return as_int(evaluate_node(call, no_names, lambda ledger_id: rows.of(ledger_id, units)))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import operator
 import sys
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -127,6 +128,16 @@ class LedgerRows(RowsView):
         return NotImplemented
 
     __hash__ = None  # type: ignore[assignment]  # equal to a list of dicts, as mutable
+
+
+def row_values(rows: Sequence[Row], keys: Sequence[str]) -> Iterator[tuple[object, ...]]:
+    """Each row's values under `keys` (None where it has no such key); LedgerRows' rows are
+    picked from their tuples, without making a dict of each (the consolidation reads every
+    row of every return: ~0.1 s at 1,000 returns)."""
+    if isinstance(rows, LedgerRows) and len(keys) > 1 and set(keys) <= set(rows.keys):
+        at = {key: n for n, key in enumerate(rows.keys)}
+        return map(operator.itemgetter(*(at[key] for key in keys)), rows.rows)
+    return (tuple(row.get(key) for key in keys) for row in rows)
 
 
 def compact_rows(rows: Sequence[Row], shared: frozenset[str]) -> Sequence[Row]:

@@ -12,6 +12,7 @@ from pipeline.core.records import (
     LedgerRows,
     Submission,
     compact_rows,
+    row_values,
     share_unpickled,
     shared_values,
 )
@@ -106,3 +107,13 @@ def test_layouts_kept_for_sharing_are_bounded_and_the_newest_still_shared() -> N
     assert len(records._VALUE_LAYOUTS) <= records.MAX_LAYOUTS
     assert shared_values({"CODE_70": 1}).index is made[70].index
     assert [dict(v) for v in made[:2]] == [{"CODE_0": 0}, {"CODE_1": 1}]
+
+
+def test_row_values_pick_the_same_from_tuples_and_dicts() -> None:
+    keys = ["_row_id", "category", "count", "absent"]
+    table = compact_rows(rows(), frozenset())
+    assert isinstance(table, LedgerRows)
+    wanted = [tuple(row.get(k) for k in keys) for row in rows()]
+    assert list(row_values(table, keys)) == list(row_values(rows(), keys)) == wanted
+    present = keys[:3]
+    assert list(row_values(table, present)) == [tuple(r[k] for k in present) for r in rows()]
