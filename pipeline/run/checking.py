@@ -4,6 +4,8 @@ an exact duplicate, found in the result cache, or read and checked by the worker
 from __future__ import annotations
 
 import json
+import os
+from concurrent.futures import ThreadPoolExecutor
 from itertools import chain
 from pathlib import Path
 
@@ -67,19 +69,7 @@ def read_entries(
     alike are never mixed up."""
     progress = progress or NoProgress()
     cache = workers.cache
-    submissions: list[Submission] = []
-    jobs = []
-    seen: dict[str, str] = {}  # sha256 -> first file with that content
-    for entry in found:
-        if not entry.readable:
-            submissions.append(_skipped(entry))
-            continue
-        sha256 = file_sha256(entry.path)
-        if sha256 in seen:
-            submissions.append(_duplicate(entry, sha256, seen[sha256]))
-            continue
-        seen[sha256] = entry.name
-        jobs.append((entry, sha256))
+    submissions, jobs = _sort_out(found)
     stored: list[Job] = []  # with a result in the cache
     unread: list[Job] = []
     for entry, sha256 in jobs:
@@ -142,7 +132,42 @@ def definition_fingerprint(form: Form, registry: Registry) -> str:
     return fingerprint(json.dumps(as_json(form, registry), sort_keys=True, default=str).encode())
 
 
+CANNOT_OPEN = "文件无法打开（可能已被移走、改名或仍在复制），请稍后重新运行汇总"
 STILL_WRITING = "文件在读取期间发生了变化（可能仍在复制或保存），请稍后重新运行汇总"
+
+
+def _sort_out(found: list[Entry]) -> tuple[list[Submission], list[Job]]:
+    """The entries never read (skipped, not openable, copies of an earlier entry) as their
+    Submissions, and the files to read (or find in the cache) with their sha256."""
+    submissions: list[Submission] = []
+    jobs: list[Job] = []
+    seen: dict[str, str] = {}  # sha256 -> first file with that content
+    with ThreadPoolExecutor(os.cpu_count() or 1) as hashing:  # hashlib lets go of the GIL
+        digests = hashing.map(_digest, [entry.path for entry in found if entry.readable])
+    for entry in found:
+        if not entry.readable:
+            submissions.append(_skipped(entry))
+            continue
+        sha256 = next(digests)
+        if sha256 is None:
+            sub = failed(entry.name, "", entry.mtime, CANNOT_OPEN, transient=True)
+            sub.source = str(entry.path)
+            submissions.append(sub)
+        elif sha256 in seen:
+            submissions.append(_duplicate(entry, sha256, seen[sha256]))
+        else:
+            seen[sha256] = entry.name
+            jobs.append((entry, sha256))
+    return submissions, jobs
+
+
+def _digest(path: Path) -> str | None:
+    """The file's sha256; None when it cannot be opened now (moved away since the inbox was
+    listed: one file, not the run)."""
+    try:
+        return file_sha256(path)
+    except OSError:
+        return None
 
 
 def _skipped(entry: Entry) -> Submission:

@@ -95,7 +95,7 @@ def run_consolidation(  # noqa: PLR0913 - an entry point: folders, the definitio
         workbook_seconds = time.perf_counter() - clock[2]
         outputs = write_outputs(outdir, prepared, rollup, rollup_written)
         failures = wait_feedback(pending, cache, progress)
-    missing = [u.code for u in registry.units if u.code not in result.units]
+    missing = _missing(registry, result.units)
     feedback = finish_feedback(submissions, outdir)
     encrypt_outputs([workbook, outputs["rollup"], *feedback], options.password)
     run = RunResult(submissions, result, workbook, outdir / MANIFEST_NAME, missing, feedback,
@@ -107,6 +107,13 @@ def run_consolidation(  # noqa: PLR0913 - an entry point: folders, the definitio
     if os.environ.get("PIPELINE_TIMINGS"):
         _write_timings(Path(os.environ["PIPELINE_TIMINGS"]), clock, workbook_seconds, submissions)
     return run
+
+
+def _missing(registry: Registry, consolidated: list[str]) -> list[str]:
+    """The registered units without a consolidated return (a set: looking each one up in
+    the list took 1 s at 10,000 units)."""
+    found = set(consolidated)
+    return [u.code for u in registry.units if u.code not in found]
 
 
 def _new_contents(archive: Archive | None, submissions: list[Submission]) -> dict[str, bytes]:

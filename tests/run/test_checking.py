@@ -49,3 +49,22 @@ def test_skipped_copied_and_superseded_entries(
     }
     copy = next(s for s in subs if s.file == "LJ101_副本.xlsx")
     assert copy.problems[0].file == "LJ101_副本.xlsx"
+
+
+def test_a_file_gone_since_the_inbox_was_listed_costs_that_file_only(
+    form, registry, sample, write_return, tmp_path
+) -> None:
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    write_return(inbox, "LJ101.xlsx", sample("LJ101", 1))
+    write_return(inbox, "LJ102.xlsx", sample("LJ102", 1))
+    listed = discover(inbox)
+    (inbox / "LJ101.xlsx").unlink()  # moved away by the clerk while the run started
+
+    subs, _ = check_files(listed, form, registry)
+
+    gone, kept = subs
+    assert (gone.file, gone.status, gone.transient) == ("LJ101.xlsx", Status.REJECTED, True)
+    assert [p.code for p in gone.problems] == [ProblemCode.FILE_UNREADABLE]
+    assert "移走" in gone.problems[0].message
+    assert (kept.file, kept.status) == ("LJ102.xlsx", Status.ACCEPTED)
