@@ -188,6 +188,9 @@ def _identity(connection: sqlite3.Connection) -> tuple[int, int]:
 def _migrate(connection: sqlite3.Connection, version: int) -> None:
     connection.execute("PRAGMA journal_mode = WAL")  # a killed run leaves the last commit
     with transaction(connection):
+        # Read again under the write lock: a run started at the same moment may have made
+        # (or migrated) the archive since `version` was read ("table meta already exists").
+        version = max(version, connection.execute("PRAGMA user_version").fetchone()[0])
         for statements in MIGRATIONS[version:]:
             for statement in statements:
                 connection.execute(statement)

@@ -11,7 +11,14 @@ import pytest
 
 from pipeline.core.records import Status, Submission
 from pipeline.run.archive import Archive, RunRecord, encoded
-from pipeline.run.archive_store import ArchiveError, Verification, verify
+from pipeline.run.archive_store import (
+    ArchiveError,
+    Verification,
+    _connect,
+    _migrate,
+    open_archive,
+    verify,
+)
 
 FORM = "F1"
 
@@ -93,3 +100,15 @@ def test_a_run_that_stops_early_ends_the_check_with_it(two_periods: Path) -> Non
     process = archive._verification._process  # type: ignore[union-attr]
     archive.close()
     assert not process.is_alive()
+
+
+def test_two_runs_making_the_archive_at_the_same_moment_both_go_on(tmp_path: Path) -> None:
+    """Both found no archive; the second takes the write lock after the first made it (the
+    order test_two_runs_at_once met now and then: "table meta already exists")."""
+    path = tmp_path / "a.sqlite"
+    first, second = _connect(path, path), _connect(path, path)
+    _migrate(first, 0)
+    _migrate(second, 0)  # read version 0 before the first committed
+    first.close()
+    second.close()
+    assert open_archive(path, create=False) is not None
