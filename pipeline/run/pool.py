@@ -169,9 +169,10 @@ LOAD_BATCH = 32  # stored results a worker decodes per task: few round trips, bo
 
 
 class Workers:
-    """The worker processes of one run. They read and check the files first; then, while the
-    parent consolidates and writes, they make the feedback workbooks (which need each file's
-    final status, and cost as much as reading a dozen files each)."""
+    """The worker processes of one run. They read and check the files first (and decode the
+    results the cache holds for the others); then, while the parent consolidates and writes,
+    they make the feedback workbooks (which need each file's final status, and cost as much
+    as reading a dozen files each) and the 上报 return."""
 
     def __init__(
         self,
@@ -227,9 +228,10 @@ class Workers:
 
     def load_cached(self, jobs: list[Job]) -> Iterator[tuple[Job, Found]]:
         """Each job's stored result in the cache the workers were given (None: none usable,
-        read the file instead), decoded by the workers in batches, in completion order."""
+        read the file instead), decoded by the workers in batches, in completion order; the
+        decoding starts now, not when the first one is asked for."""
         if not jobs:
-            return
+            return iter(())
         pool = self._get_pool(len(jobs))
         size = max(1, min(LOAD_BATCH, len(jobs) // (2 * worker_count(len(jobs)))))
         batches: dict[concurrent.futures.Future[list[Found]], list[Job]] = {
@@ -240,14 +242,7 @@ class Workers:
             ): jobs[at : at + size]
             for at in range(0, len(jobs), size)
         }
-        for future in concurrent.futures.as_completed(batches):
-            batch = batches[future]
-            try:
-                found = future.result()
-            except Exception:  # noqa: BLE001 - a timeout or a crash: the files are read instead
-                found = [(None, [])] * len(batch)
-            share_unpickled([sub for sub, _ in found if sub is not None])
-            yield from zip(batch, found, strict=True)
+        return _loaded(batches)
 
     def rollup(self, order: RollupOrder) -> Callable[[], bool]:
         """Start writing the 上报 return; the callable waits and says whether it was written
@@ -294,6 +289,19 @@ def _checked(
         entry, sha256 = futures[future]
         on_done(entry)
         yield entry, _outcome(future, entry, sha256)
+
+
+def _loaded(
+    batches: dict[concurrent.futures.Future[list[Found]], list[Job]],
+) -> Iterator[tuple[Job, Found]]:
+    for future in concurrent.futures.as_completed(batches):
+        batch = batches[future]
+        try:
+            found = future.result()
+        except Exception:  # noqa: BLE001 - a timeout or a crash: the files are read instead
+            found = [(None, [])] * len(batch)
+        share_unpickled([sub for sub, _ in found if sub is not None])
+        yield from zip(batch, found, strict=True)
 
 
 def _problems_only(sub: Submission) -> Submission:

@@ -6,15 +6,25 @@ from __future__ import annotations
 import datetime as dt
 import shutil
 
+import pytest
+
 from pipeline.core.catalogue import ProblemCode
 from pipeline.core.problems import make_problem
 from pipeline.core.records import Status
 from pipeline.read.inbox import discover
+from pipeline.run import checking
 from pipeline.run.checking import check_files
 
 
+@pytest.fixture(params=[checking.HASHED_AT_ONCE, 1])
+def slices(request, monkeypatch) -> None:
+    """The inbox hashed in one slice, or one file at a time (a copy then comes in another
+    slice than its original): the same entries either way."""
+    monkeypatch.setattr(checking, "HASHED_AT_ONCE", request.param)
+
+
 def test_skipped_copied_and_superseded_entries(
-    form, registry, sample, write_return, tmp_path
+    form, registry, sample, write_return, tmp_path, slices
 ) -> None:
     inbox = tmp_path / "inbox"
     inbox.mkdir()
