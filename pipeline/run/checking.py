@@ -71,7 +71,7 @@ def read_entries(
     progress = progress or NoProgress()
     cache = workers.cache
     submissions: list[Submission] = []
-    jobs: list[Job] = []
+    files = 0  # to read or find in the cache
     readings, loadings = [], []
     if any(entry.readable for entry in found):
         workers.start(len(found))
@@ -80,11 +80,11 @@ def read_entries(
     # to be read, the stored ones to be decoded.
     for never_read, hashed in _sort_out(found):
         submissions.extend(never_read)
-        jobs.extend(hashed)
+        files += len(hashed)
         stored, unread = _by_cache(hashed, cache)
         readings.append(workers.check(unread, progress.advance))
         loadings.append(workers.load_cached(stored))
-    progress.start(len(jobs))
+    progress.start(files)
     try:
         unusable = []  # stored results found unusable: their files are read after the others
         for (entry, sha256), (sub, tampered) in chain(*loadings):

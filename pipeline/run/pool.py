@@ -115,8 +115,9 @@ def check_return(path: str, sha256: str, mtime: float) -> Submission:
     return sub
 
 
-Found = tuple[Submission | None, list[str]]  # a stored result (None: none usable), and the
-# cache files ignored on the way because their seal failed
+# A stored result (None: none usable), and the cache files ignored on the way because their
+# seal failed.
+Found = tuple[Submission | None, list[str]]
 
 
 def load_cached(batch: list[tuple[str, str]]) -> list[Found]:
