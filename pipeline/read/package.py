@@ -17,8 +17,14 @@ import zipfile
 from typing import IO, NoReturn
 from xml.parsers import expat
 
+from lxml import etree
+
 from pipeline.core import limits
 from pipeline.read.types import ReadError
+
+# The parser of every part read after member_xml: entities are never resolved and no DTD is
+# loaded (refuse_dtd has refused any DTD first).
+XML_PARSER = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False)
 
 
 class XmlRefused(Exception):

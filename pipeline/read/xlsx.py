@@ -21,7 +21,7 @@ import re
 import zipfile
 from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
-from typing import IO, Protocol, cast
+from typing import IO, cast
 from xml.etree import ElementTree
 
 from lxml import etree
@@ -33,7 +33,8 @@ from pipeline.core.cells import (
     serial_to_moment,
 )
 from pipeline.core.records import ErrorValue, NoCachedValue
-from pipeline.read.package import inspect_zip, member_xml
+from pipeline.read.package import XML_PARSER, inspect_zip, member_xml
+from pipeline.read.shared_strings import Strings, shared_strings, text_of
 from pipeline.read.types import ReadError, WorkbookData
 from pipeline.read.xlsx_layout import Plan, has, layout
 
@@ -90,46 +91,7 @@ def _read(
 def _shared_strings(zf: zipfile.ZipFile, part: str | None) -> Strings:
     if not part or not has(zf, part):
         return []
-    return _SharedStrings(etree.fromstring(member_xml(zf, part).getvalue(), _PARSER))
-
-
-class Strings(Protocol):
-    """What a cell's value needs of the shared strings: the count, and one by its index."""
-
-    def __len__(self) -> int: ...
-
-    def __getitem__(self, index: int, /) -> str: ...
-
-
-class _SharedStrings:
-    """The shared strings, each decoded when a cell the form needs first uses it. A template's
-    table holds every instruction and every registered unit's name (thousands, growing with
-    the registry) while a return's wanted cells use a few dozen: decoding them all was half
-    of reading a return. The items are found in C (lxml's tag filter)."""
-
-    def __init__(self, root: etree._Element) -> None:
-        # A list: lxml finds a child by its index by walking the children from the first
-        self.items = list(root.iterchildren("{*}si"))
-        self.decoded: dict[int, str] = {}
-
-    def __len__(self) -> int:
-        return len(self.items)
-
-    def __getitem__(self, index: int, /) -> str:
-        text = self.decoded.get(index)
-        if text is None:
-            text = self.decoded[index] = _text_of(self.items[index])
-        return text
-
-
-def _text_of(el) -> str:
-    """Text of a string item or inline string, without phonetic runs."""
-    # string(): the text nodes only, as XML defines a value (comments and PIs left out)
-    texts = [str(_string(child)) for child in el.iterchildren("{*}t", "{*}r")]
-    return "".join(texts)[: limits.MAX_TEXT_CHARS]
-
-
-_string = etree.XPath("string()")
+    return shared_strings(member_xml(zf, part).getvalue())
 
 
 # References
@@ -144,8 +106,6 @@ _SHEET_DATA_END = re.compile(rb"</(?:[A-Za-z_][\w.-]*:)?sheetData>")
 # lxml, not ElementTree, for sheets: parsing is as fast, but its tag filter walks only the row
 # and cell elements in C, which halves the reading of files re-saved by LibreOffice or
 # Gnumeric (they write an empty styled cell across every ledger row of the template).
-# Entities are never resolved and no DTD is loaded, and refuse_dtd has refused any DTD first.
-_PARSER = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False)
 
 
 def _sheet_data(data: bytes) -> etree._Element | None:
@@ -157,11 +117,11 @@ def _sheet_data(data: bytes) -> etree._Element | None:
     if close and root_tag:
         head = data[: close.end()] + b"</" + (root_tag.group(1) or b"") + b"worksheet>"
         try:
-            root = etree.fromstring(head, _PARSER)
+            root = etree.fromstring(head, XML_PARSER)
         except etree.XMLSyntaxError:
             root = None  # unusual nesting: parse the whole part instead
     if root is None:
-        root = etree.fromstring(data, _PARSER)
+        root = etree.fromstring(data, XML_PARSER)
     return next(root.iterchildren("{*}sheetData"), None)
 
 
@@ -300,7 +260,7 @@ def _element_value(el, parts: _Parts) -> object:
         elif tag == "f":
             formula = child.text or ""
         elif tag == "is":
-            inline = _text_of(child)
+            inline = text_of(child)
     return _decode(el.get("t", "n"), int(el.get("s", "0")), value, formula, inline, parts)
 
 
