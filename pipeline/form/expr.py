@@ -1,4 +1,6 @@
 """A small safe evaluator for rule expressions: an allow-list over Python's `ast`, never `eval`.
+Each expression is compiled once, when the definition is loaded, into nested closures (one per
+node of its tree), so a return's rules run without walking or matching the tree again.
 
 Expressions use Python syntax over names (indicator codes, or ledger column keys in row rules),
 integer and string literals, + - *, comparisons, and/or/not, and four functions:
@@ -13,7 +15,7 @@ from __future__ import annotations
 import ast
 import operator
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from pipeline.core.cells import as_int
@@ -76,15 +78,23 @@ class LedgerRef:
     columns: tuple[str, ...]
 
 
+Row = Mapping[str, object]
+NameLookup = Callable[[str], object]
+LedgerLookup = Callable[[str], Sequence[Row]]
+# A compiled node: its value for a return's names and ledgers
+Evaluator = Callable[[NameLookup, LedgerLookup | None], object]
+
+
 @dataclass(frozen=True)
 class Expr:
     text: str
     tree: ast.Expression
     names: tuple[str, ...]
     ledgers: tuple[LedgerRef, ...]
+    run: Evaluator = field(init=False, compare=False, repr=False)
 
-
-Row = Mapping[str, object]
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "run", _compiled(self.tree.body))
 
 
 def compile_expr(text: str) -> Expr:
@@ -151,14 +161,11 @@ def _is_literal_filter(node: ast.AST) -> bool:
 
 # Evaluate
 
-NameLookup = Callable[[str], object]
-LedgerLookup = Callable[[str], Sequence[Row]]
-
 
 def evaluate(expr: Expr, lookup: NameLookup, ledgers: LedgerLookup | None = None) -> object:
     """Evaluate a compiled expression. Raises Skip when a needed value is missing."""
     try:
-        return _eval(expr.tree.body, lookup, ledgers)
+        return expr.run(lookup, ledgers)
     except TypeError:
         # Comparing or adding a blank: the rule does not apply to this return.
         raise Skip from None
@@ -170,81 +177,107 @@ def describe_sides(expr: Expr, lookup: NameLookup, ledgers: LedgerLookup | None 
     if not (isinstance(body, ast.Compare) and len(body.ops) == 1):
         return ""
     try:
-        left = _eval(body.left, lookup, ledgers)
-        right = _eval(body.comparators[0], lookup, ledgers)
+        left = evaluate_node(body.left, lookup, ledgers)
+        right = evaluate_node(body.comparators[0], lookup, ledgers)
     except (Skip, TypeError):
         return ""
     return f"左侧为 {left}，右侧为 {right}"
 
 
 def evaluate_node(node: ast.AST, lookup: NameLookup, ledgers: LedgerLookup | None) -> object:
-    """Evaluate one node of a compiled expression (used to repair generated samples)."""
-    return _eval(node, lookup, ledgers)
+    """Evaluate one node of a compiled expression (a message's sides, a sum over ledgers,
+    repairing generated samples: compiled when asked, not kept)."""
+    return _compiled(node)(lookup, ledgers)
 
 
-def _eval(node: ast.AST, lookup: NameLookup, ledgers: LedgerLookup | None) -> object:
+def _compiled(node: ast.AST) -> Evaluator:
+    """The node as a closure over its compiled children (checked by compile_expr first)."""
     match node:
         case ast.Constant(value=value):
-            return value
+            return lambda lookup, ledgers: value
         case ast.Name(id=name):
-            return lookup(name)
+            return lambda lookup, ledgers: lookup(name)
         case ast.List(elts=elts) | ast.Tuple(elts=elts):
-            return [_eval(e, lookup, ledgers) for e in elts]
+            items = [_compiled(e) for e in elts]
+            return lambda lookup, ledgers: [item(lookup, ledgers) for item in items]
         case ast.UnaryOp(op=unary, operand=operand):
-            return _UNARY[type(unary)](_eval(operand, lookup, ledgers))
+            return _applied(_UNARY[type(unary)], [operand])
         case ast.BinOp(left=left, op=binary, right=right):
-            return _BINARY[type(binary)](
-                _eval(left, lookup, ledgers), _eval(right, lookup, ledgers)
-            )
+            return _applied(_BINARY[type(binary)], [left, right])
         case ast.BoolOp(op=ast.And(), values=values):
-            return all(_eval(v, lookup, ledgers) for v in values)
+            both = [_compiled(v) for v in values]
+            return lambda lookup, ledgers: all(v(lookup, ledgers) for v in both)
         case ast.BoolOp(op=ast.Or(), values=values):
-            return any(_eval(v, lookup, ledgers) for v in values)
+            either = [_compiled(v) for v in values]
+            return lambda lookup, ledgers: any(v(lookup, ledgers) for v in either)
         case ast.Compare(left=left, ops=ops, comparators=comparators):
-            return _compare(left, ops, comparators, lookup, ledgers)
+            return _compiled_compare(left, ops, comparators)
         case ast.Call(func=ast.Name(id=name), args=args) if name in PLAIN_FUNCTIONS:
-            return PLAIN_FUNCTIONS[name](*(_eval(a, lookup, ledgers) for a in args))
+            return _applied(PLAIN_FUNCTIONS[name], args)
         case ast.Call(func=ast.Name(id="count"), args=[ast.Name(id=ledger)], keywords=keywords):
-            return len(_matching(ledger, keywords, lookup, ledgers))
+            matching = _compiled_matching(ledger, keywords)
+            return lambda lookup, ledgers: len(matching(ledgers))
         case ast.Call(
             func=ast.Name(id="total"),
             args=[ast.Name(id=ledger), ast.Constant(value=str(column))],
             keywords=keywords,
         ):
-            rows = _matching(ledger, keywords, lookup, ledgers)
-            return sum(as_int(row.get(column) or 0) for row in rows)
+            matching = _compiled_matching(ledger, keywords)
+            return lambda lookup, ledgers: sum(
+                as_int(row.get(column) or 0) for row in matching(ledgers)
+            )
     raise ExpressionError(f"cannot evaluate {ast.dump(node)}")  # checked at compile time
 
 
-def _compare(
-    left: ast.expr,
-    ops: list[ast.cmpop],
-    comparators: list[ast.expr],
-    lookup: NameLookup,
-    ledgers: LedgerLookup | None,
-) -> bool:
-    current = _eval(left, lookup, ledgers)
-    for op, comparator in zip(ops, comparators, strict=True):
-        following = _eval(comparator, lookup, ledgers)
-        if not _COMPARE[type(op)](current, following):
-            return False
-        current = following
-    return True
+def _applied(function: Callable[..., object], operands: list[ast.expr]) -> Evaluator:
+    """A function of its operands' values, the operands evaluated left to right."""
+    compiled = [_compiled(operand) for operand in operands]
+    if len(compiled) == 1:
+        (only,) = compiled
+        return lambda lookup, ledgers: function(only(lookup, ledgers))
+    if len(compiled) == 2:
+        first, second = compiled
+        return lambda lookup, ledgers: function(first(lookup, ledgers), second(lookup, ledgers))
+    return lambda lookup, ledgers: function(*(c(lookup, ledgers) for c in compiled))
 
 
-def _matching(
-    ledger: str, keywords: list[ast.keyword], lookup: NameLookup, ledgers: LedgerLookup | None
-) -> list[Row]:
-    """The rows of a ledger that match the filters of count() or total()."""
-    if ledgers is None:
-        raise Skip
-    rows = ledgers(ledger)
-    filters = {kw.arg or "": _accepted(_eval(kw.value, lookup, ledgers)) for kw in keywords}
-    return [row for row in rows if _matches(row, filters)]
+def _compiled_compare(
+    left: ast.expr, ops: list[ast.cmpop], comparators: list[ast.expr]
+) -> Evaluator:
+    """A comparison, chained as Python chains it: each value evaluated once, and no further
+    than the first comparison that fails."""
+    first = _compiled(left)
+    steps = [(_COMPARE[type(op)], _compiled(c)) for op, c in zip(ops, comparators, strict=True)]
+
+    def compare(lookup: NameLookup, ledgers: LedgerLookup | None) -> bool:
+        current = first(lookup, ledgers)
+        for holds, comparator in steps:
+            following = comparator(lookup, ledgers)
+            if not holds(current, following):
+                return False
+            current = following
+        return True
+
+    return compare
+
+
+def _compiled_matching(
+    ledger: str, keywords: list[ast.keyword]
+) -> Callable[[LedgerLookup | None], list[Row]]:
+    """The rows of a ledger that match the filters of count() or total(). The filters are
+    literals (compile_expr checks it): their accepted values are made once, here."""
+    filters = {kw.arg or "": _accepted(ast.literal_eval(kw.value)) for kw in keywords}
+
+    def matching(ledgers: LedgerLookup | None) -> list[Row]:
+        if ledgers is None:
+            raise Skip
+        return [row for row in ledgers(ledger) if _matches(row, filters)]
+
+    return matching
 
 
 def _accepted(wanted: object) -> set:
-    """A filter's accepted values (a list: any of them), made once per call, not per row."""
+    """A filter's accepted values (a list: any of them)."""
     return set(wanted) if isinstance(wanted, list) else {wanted}
 
 

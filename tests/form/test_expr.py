@@ -42,6 +42,10 @@ def run(text: str, values: dict | None = None) -> object:
         ("total(CASES, 'n') == 7", True),
         ("total(CASES, 'n', kind='严重警告') == 0", True),
         ("-A == -3", True),
+        # evaluated no further than needed: Q, a blank, is never looked up
+        ("Z == 0 or Q > 1", True),
+        ("A < B < Q", False),
+        ("A == 1 and Q == 1", False),
     ],
 )
 def test_evaluates(text: str, expected: bool) -> None:
