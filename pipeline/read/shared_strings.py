@@ -106,16 +106,19 @@ def _item_offsets(data: bytes) -> tuple[np.ndarray, np.ndarray] | None:
         return None
     if octets[tags[0] + 4] not in _ROOT_NAME_ENDS:
         return None
-    after = octets[tags + 1]
-    if np.any((after == ord("!")) | (after == ord("?"))):
+    first, second, third, fourth = (octets[tags + k] for k in (1, 2, 3, 4))
+    if np.any((first == ord("!")) | (first == ord("?"))):
         return None  # a comment, CDATA or processing instruction: a `<` in them starts no tag
-    starts = _named_si(octets, tags[after == ord("s")], 1)
-    ends = _named_si(octets, tags[after == ord("/")], 2)
-    if starts is None or ends is None or len(starts) != len(ends):
+    opens = (first == ord("s")) & (second == ord("i"))  # <si…
+    closes = (first == ord("/")) & (second == ord("s")) & (third == ord("i"))  # </si…
+    if np.any(opens & (third != ord(">"))) or np.any(closes & (fourth != ord(">"))):
+        return None  # <si> with attributes, <si/>, or an element named si-something
+    opening, closing = np.flatnonzero(opens), np.flatnonzero(closes)  # indices among the tags
+    if len(opening) != len(closing):
         return None
-    if len(starts) and not _one_after_another(tags, starts, ends):
+    if len(opening) and not _one_after_another(opening, closing):
         return None
-    return starts, ends
+    return tags[opening], tags[closing]
 
 
 def _after_declaration(data: bytes) -> int | None:
@@ -131,19 +134,10 @@ def _after_declaration(data: bytes) -> int | None:
     return declaration.end()
 
 
-def _named_si(octets: np.ndarray, tags: np.ndarray, name_at: int) -> np.ndarray | None:
-    """The tags (`<` positions) named `si` (starting `name_at` after the `<`), each closed by
-    `>` right after its name; None when one has anything else there (attributes, `/>`)."""
-    named = tags[(octets[tags + name_at] == ord("s")) & (octets[tags + name_at + 1] == ord("i"))]
-    closed = octets[named + name_at + 2] == ord(">")
-    return named if bool(np.all(closed)) else None
-
-
-def _one_after_another(tags: np.ndarray, starts: np.ndarray, ends: np.ndarray) -> bool:
-    """Each item closes before the next opens, the first right after the root's start tag,
-    and no tag stands between two items: then every item is a child of the root."""
-    if not (np.all(starts < ends) and np.all(ends[:-1] < starts[1:])):
-        return False
-    first = int(np.searchsorted(tags, starts[0]))
-    between = np.searchsorted(tags, starts[1:]) - np.searchsorted(tags, ends[:-1], "right")
-    return first == 1 and not np.any(between)
+def _one_after_another(opening: np.ndarray, closing: np.ndarray) -> bool:
+    """Given each item's start and end tag as indices among all the tags: the first item opens
+    right after the root's start tag, each closes after it opens, and the next opens with the
+    very next tag. Then every item is a child of the root, and no tag stands between two."""
+    return bool(
+        opening[0] == 1 and np.all(opening < closing) and np.all(closing[:-1] + 1 == opening[1:])
+    )
