@@ -4,13 +4,13 @@ A return's table holds every instruction and every registered unit's name (21,11
 679 KB at 10,000 units) while the cells the form needs use a few dozen. Parsing the whole
 table into elements was two thirds of reading a return at 10,000 units (~28 ms of 44: the
 parse, a proxy per item, freeing them). The items are found instead by the byte offsets of
-their tags (numpy over the bytes, ~1 ms at 10,000 units) and only the items used are parsed,
+their tags (numpy over the bytes, ~2.4 ms at 10,000 units) and only the items used are parsed,
 each on its own, by the same parser.
 
 That is exact only where every `<` starts a tag and the items stand one after another under
 the root: a UTF-8 table without comment, CDATA, processing instruction or namespace prefix,
-its items written `<si>…</si>`. Excel, WPS, LibreOffice and our own writers write it so. Any
-other table is parsed whole, as it always was. The price of the fast path: an item no cell
+its items written `<si>…</si>`. Excel, LibreOffice, Gnumeric and our own writers write it so.
+Any other table is parsed whole, as it always was. The price of the fast path: an item no cell
 uses is never parsed, so a malformed one goes unnoticed (a table Excel would refuse to open);
 a malformed item a cell uses is refused as before.
 """
