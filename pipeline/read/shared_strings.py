@@ -18,6 +18,7 @@ a malformed item a cell uses is refused as before.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from typing import Protocol
 
 import numpy as np
@@ -35,12 +36,19 @@ class Strings(Protocol):
     def __getitem__(self, index: int, /) -> str: ...
 
 
-def shared_strings(data: bytes) -> Strings:
+def shared_strings(data: bytes) -> Items:
     """The table in a part's bytes (already through the package's guards)."""
     offsets = _item_offsets(data)
     if offsets is None:
-        return _ParsedItems(etree.fromstring(data, XML_PARSER))
-    return _ItemsAtOffsets(data, *offsets)
+        # A list: lxml finds a child by its index by walking the children from the first
+        items = list(etree.fromstring(data, XML_PARSER).iterchildren("{*}si"))
+        return Items(len(items), items.__getitem__, parsed_whole=True)
+    starts, ends = offsets
+
+    def item(index: int) -> etree._Element:
+        return etree.fromstring(data[starts[index] : ends[index] + len(b"</si>")], XML_PARSER)
+
+    return Items(len(starts), item, parsed_whole=False)
 
 
 def text_of(el: etree._Element) -> str:
@@ -53,39 +61,23 @@ def text_of(el: etree._Element) -> str:
 _string = etree.XPath("string()")
 
 
-class _ParsedItems:
-    """A table parsed whole; its items are found in C (lxml's tag filter)."""
+class Items:
+    """A table's items, each decoded when a cell first uses it: from the whole table parsed
+    (parsed_whole), or parsed on its own from its bytes."""
 
-    def __init__(self, root: etree._Element) -> None:
-        # A list: lxml finds a child by its index by walking the children from the first
-        self.items = list(root.iterchildren("{*}si"))
+    def __init__(
+        self, count: int, item: Callable[[int], etree._Element], parsed_whole: bool
+    ) -> None:
+        self.count, self.item, self.parsed_whole = count, item, parsed_whole
         self.decoded: dict[int, str] = {}
 
     def __len__(self) -> int:
-        return len(self.items)
+        return self.count
 
     def __getitem__(self, index: int, /) -> str:
         text = self.decoded.get(index)
         if text is None:
-            text = self.decoded[index] = text_of(self.items[index])
-        return text
-
-
-class _ItemsAtOffsets:
-    """A plain table: item k is the bytes from starts[k] to the end of its `</si>`."""
-
-    def __init__(self, data: bytes, starts: np.ndarray, ends: np.ndarray) -> None:
-        self.data, self.starts, self.ends = data, starts, ends
-        self.decoded: dict[int, str] = {}
-
-    def __len__(self) -> int:
-        return len(self.starts)
-
-    def __getitem__(self, index: int, /) -> str:
-        text = self.decoded.get(index)
-        if text is None:
-            item = self.data[self.starts[index] : self.ends[index] + len(b"</si>")]
-            text = self.decoded[index] = text_of(etree.fromstring(item, XML_PARSER))
+            text = self.decoded[index] = text_of(self.item(index))
         return text
 
 

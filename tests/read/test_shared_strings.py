@@ -7,7 +7,7 @@ import pytest
 from lxml import etree
 
 from pipeline.read.package import XML_PARSER
-from pipeline.read.shared_strings import _ItemsAtOffsets, _ParsedItems, shared_strings
+from pipeline.read.shared_strings import shared_strings, text_of
 
 MAIN = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
 DECLARATION = '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
@@ -18,9 +18,9 @@ def table(items: str, declaration: str = DECLARATION, root: str = f'<sst xmlns="
 
 
 def whole(data: bytes) -> list[str]:
-    """Every item as the whole-table parse reads it (the reading before the fast path)."""
-    parsed = _ParsedItems(etree.fromstring(data, XML_PARSER))
-    return [parsed[k] for k in range(len(parsed))]
+    """Every item as the whole table parsed gives it (the reading before the fast path)."""
+    root = etree.fromstring(data, XML_PARSER)
+    return [text_of(item) for item in root.iterchildren("{*}si")]
 
 
 def items(data: bytes) -> list[str]:
@@ -47,14 +47,14 @@ PLAIN = {
 @pytest.mark.parametrize("name", PLAIN)
 def test_a_plain_table_is_read_by_offsets_item_for_item(name: str) -> None:
     data = table(PLAIN[name])
-    assert isinstance(shared_strings(data), _ItemsAtOffsets)
+    assert not shared_strings(data).parsed_whole
     assert items(data) == whole(data)
     assert len(whole(data)) >= 1
 
 
 def test_a_table_without_declaration_or_items() -> None:
     for data in (table(PLAIN["excel"], declaration=""), table("")):
-        assert isinstance(shared_strings(data), _ItemsAtOffsets)
+        assert not shared_strings(data).parsed_whole
         assert items(data) == whole(data)
 
 
@@ -75,7 +75,7 @@ NOT_PLAIN = {
 @pytest.mark.parametrize("name", NOT_PLAIN)
 def test_a_table_not_plain_is_parsed_whole(name: str) -> None:
     data = table(NOT_PLAIN[name])
-    assert isinstance(shared_strings(data), _ParsedItems)
+    assert shared_strings(data).parsed_whole
     assert items(data) == whole(data)
 
 
@@ -86,7 +86,7 @@ def test_prefixes_encodings_and_byte_order_marks_are_parsed_whole() -> None:
     ).replace(b"</sst>", b"</x:sst>")
     utf16 = table(PLAIN["excel"], DECLARATION.replace("UTF-8", "UTF-16")).decode().encode("utf-16")
     gb18030 = table(PLAIN["excel"], DECLARATION.replace("UTF-8", "GB18030")).decode()
-    assert isinstance(shared_strings(prefixed), _ParsedItems)
+    assert shared_strings(prefixed).parsed_whole
     assert items(prefixed) == whole(prefixed) == ["a", "b"]
     cases = {
         "UTF-16": utf16,
@@ -94,7 +94,7 @@ def test_prefixes_encodings_and_byte_order_marks_are_parsed_whole() -> None:
         "UTF-8 with a byte order mark": b"\xef\xbb\xbf" + table(PLAIN["excel"]),
     }
     for name, data in cases.items():
-        assert isinstance(shared_strings(data), _ParsedItems), name
+        assert shared_strings(data).parsed_whole, name
         assert items(data) == whole(data) == ["党纪处分", "警告"], name
 
 
