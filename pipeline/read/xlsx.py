@@ -94,9 +94,6 @@ def _shared_strings(zf: zipfile.ZipFile, part: str | None) -> Strings:
     return shared_strings(member_xml(zf, part).getvalue())
 
 
-# References
-
-
 # Sheet cells
 
 _ROOT = re.compile(rb"<([A-Za-z_][\w.-]*:)?worksheet[\s>]")
@@ -106,8 +103,6 @@ _SHEET_DATA_END = re.compile(rb"</(?:[A-Za-z_][\w.-]*:)?sheetData>")
 # lxml, not ElementTree, for sheets: parsing is as fast, but its tag filter walks only the row
 # and cell elements in C, which halves the reading of files re-saved by LibreOffice or
 # Gnumeric (they write an empty styled cell across every ledger row of the template).
-
-
 def _sheet_data(data: bytes) -> etree._Element | None:
     """The <sheetData> element (None when the sheet has none), parsing only up to its end when
     possible: what follows it (data validations with their prompts, print settings) is most of
