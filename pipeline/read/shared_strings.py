@@ -12,7 +12,7 @@ the root: a UTF-8 table without comment, CDATA, processing instruction or namesp
 its items written `<si>…</si>`. Excel, LibreOffice, Gnumeric and our own writers write it so.
 Any other table is parsed whole, as it always was. The price of the fast path: an item no cell
 uses is never parsed, so a malformed one goes unnoticed (a table Excel would refuse to open);
-a malformed item a cell uses is refused as before.
+a malformed item a cell uses, or a table cut short, is refused as before.
 """
 
 from __future__ import annotations
@@ -89,8 +89,8 @@ _ROOT_NAME_ENDS = frozenset(b" \t\r\n>")
 def _item_offsets(data: bytes) -> tuple[np.ndarray, np.ndarray] | None:
     """Where each item's `<si>` and `</si>` stand, or None when the table is not plain."""
     body = _after_declaration(data)
-    if body is None or b"xmlns:" in data:
-        return None
+    if body is None or b"xmlns:" in data or not data.rstrip().endswith(b"</sst>"):
+        return None  # (a table cut short is parsed whole, and refused there)
     # Padded: the bytes after a `<` are read without running off the end
     octets = np.frombuffer(data + b"\0" * 5, np.uint8)
     tags = np.flatnonzero(octets[body:-5] == ord("<")) + body

@@ -98,6 +98,11 @@ def test_prefixes_encodings_and_byte_order_marks_are_parsed_whole() -> None:
         assert items(data) == whole(data) == ["党纪处分", "警告"], name
 
 
+def test_a_table_cut_short_is_refused() -> None:
+    with pytest.raises(etree.XMLSyntaxError):
+        shared_strings(table(PLAIN["excel"])[: -len("</sst>")])
+
+
 def test_a_malformed_item_a_cell_uses_is_refused() -> None:
     strings = shared_strings(table("<si><t>a</x></si><si><t>b</t></si>"))
     assert strings[1] == "b"
