@@ -277,8 +277,8 @@ def _compiled_matching(
 
 
 def _accepted(wanted: object) -> set:
-    """A filter's accepted values (a list: any of them)."""
-    return set(wanted) if isinstance(wanted, list) else {wanted}
+    """A filter's accepted values (a list or a tuple: any of them)."""
+    return set(wanted) if isinstance(wanted, list | tuple) else {wanted}
 
 
 def _matches(row: Row, filters: Mapping[str, set]) -> bool:

@@ -38,6 +38,7 @@ def run(text: str, values: dict | None = None) -> object:
         ("count(CASES) == 3", True),
         ("count(CASES, kind='警告') == 2", True),
         ("count(CASES, kind=['警告', '严重警告']) == 3", True),
+        ("count(CASES, kind=('警告', '严重警告')) == 3", True),
         ("count(CASES, tags='廉洁纪律') == 1", True),
         ("total(CASES, 'n') == 7", True),
         ("total(CASES, 'n', kind='严重警告') == 0", True),
