@@ -232,13 +232,7 @@ def _compiled(node: ast.AST) -> Evaluator:
 def _applied(function: Callable[..., object], operands: list[ast.expr]) -> Evaluator:
     """A function of its operands' values, the operands evaluated left to right."""
     compiled = [_compiled(operand) for operand in operands]
-    if len(compiled) == 1:
-        (only,) = compiled
-        return lambda lookup, ledgers: function(only(lookup, ledgers))
-    if len(compiled) == 2:
-        first, second = compiled
-        return lambda lookup, ledgers: function(first(lookup, ledgers), second(lookup, ledgers))
-    return lambda lookup, ledgers: function(*(c(lookup, ledgers) for c in compiled))
+    return lambda lookup, ledgers: function(*[c(lookup, ledgers) for c in compiled])
 
 
 def _compiled_compare(
