@@ -32,6 +32,7 @@ from pipeline.run import json_bytes
 
 CACHE_FOLDER = ".cache"
 ENTRY_SUFFIX = ".json"
+HASHES_FILE = "inbox-hashes.memo"  # hash_memo.py; its seal binds it to this name
 FEEDBACK_SUFFIX = ".xlsx"
 MAX_ENTRY_BYTES = 64 * 1024 * 1024  # a result with thousands of ledger rows is a few MB
 
@@ -147,6 +148,31 @@ class ResultCache:
             tmp.write_bytes(workbook)
         record["feedback_seal"] = self._seal(key, b"feedback", workbook)
         self._write_entry(key, record)
+
+    def load_hashes(self) -> dict[str, str]:
+        """The inbox files' sha256 by identity (hash_memo.py) as the last run kept them; {} if
+        none, or if the memo fails its seal (counted in `tampered`)."""
+        data = _read_private(self.folder / HASHES_FILE)
+        if data is None:
+            return {}
+        seal, _, body = data.partition(b"\n")
+        try:
+            if not hmac.compare_digest(seal, self._seal(HASHES_FILE, b"hashes", body).encode()):
+                raise ValueError("seal")
+            hashes = json_bytes.loads(body)
+            if type(hashes) is not dict or not all(
+                type(k) is str and type(v) is str for k, v in hashes.items()
+            ):
+                raise ValueError("shape")
+        except ValueError:
+            self.tampered.append(HASHES_FILE)
+            return {}
+        return hashes
+
+    def store_hashes(self, hashes: dict[str, str]) -> None:
+        body = json_bytes.dumps(hashes)
+        with atomic_output(self.folder / HASHES_FILE) as tmp:
+            tmp.write_bytes(self._seal(HASHES_FILE, b"hashes", body).encode() + b"\n" + body)
 
     def _write_entry(self, key: str, record: dict[str, object]) -> None:
         body = json_bytes.dumps(record)

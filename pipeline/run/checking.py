@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from itertools import chain
 from pathlib import Path
@@ -21,6 +21,7 @@ from pipeline.read.inbox import Entry, discover, file_sha256
 from pipeline.run.cache import CacheUnusable, ResultCache, fingerprint
 from pipeline.run.cache_key import KeyUnavailable, cache_key
 from pipeline.run.feedback import start_feedback, wait_feedback
+from pipeline.run.hash_memo import HashMemo
 from pipeline.run.pool import Job, Workers, failed, unchanged
 from pipeline.run.progress import NoProgress, Progress
 
@@ -75,15 +76,19 @@ def read_entries(
     readings, loadings = [], []
     if any(entry.readable for entry in found):
         workers.start(len(found))
+    # With the cache, a file that has not changed since a run hashed it is not hashed again.
+    memo = HashMemo(cache.load_hashes()) if cache is not None else None
     # Each slice of the inbox goes to the workers as soon as it is hashed (they start while
     # the rest is hashed: 1.5 s of a 10,000-file re-run): the files without a stored result
     # to be read, the stored ones to be decoded.
-    for never_read, hashed in _sort_out(found):
+    for never_read, hashed in _sort_out(found, memo.digest if memo else _digest):
         submissions.extend(never_read)
         files += len(hashed)
         stored, unread = _by_cache(hashed, cache)
         readings.append(workers.check(unread, progress.advance))
         loadings.append(workers.load_cached(stored))
+    if cache is not None and memo is not None:
+        cache.store_hashes(memo.seen)
     progress.start(files)
     try:
         unusable = []  # stored results found unusable: their files are read after the others
@@ -143,15 +148,17 @@ STILL_WRITING = "文件在读取期间发生了变化（可能仍在复制或保
 HASHED_AT_ONCE = 256  # files hashed before they go to the workers
 
 
-def _sort_out(found: list[Entry]) -> Iterator[tuple[list[Submission], list[Job]]]:
+def _sort_out(
+    found: list[Entry], digest: Callable[[Path], str | None]
+) -> Iterator[tuple[list[Submission], list[Job]]]:
     """Slice by slice of the inbox, in order: the entries never read (skipped, not openable,
     copies of an earlier entry) as their Submissions, and the files to read (or find in the
-    cache) with their sha256."""
+    cache) with their sha256 (`digest`: None when the file cannot be opened)."""
     seen: dict[str, str] = {}  # sha256 -> first file with that content
     with ThreadPoolExecutor(os.cpu_count() or 1) as hashing:  # hashlib lets go of the GIL
         for start in range(0, len(found), HASHED_AT_ONCE):
             part = found[start : start + HASHED_AT_ONCE]
-            digests = hashing.map(_digest, [entry.path for entry in part if entry.readable])
+            digests = hashing.map(digest, [entry.path for entry in part if entry.readable])
             submissions: list[Submission] = []
             jobs: list[Job] = []
             for entry in part:

@@ -40,6 +40,8 @@ from pathlib import Path
 import openpyxl
 import pytest
 
+from pipeline.run.cache import HASHES_FILE
+from pipeline.run.hash_memo import RECENT_SECONDS
 from tests.support import hostile as generate
 from tests.support.hostile import CASES, INJECTIONS, UNITS, Case
 from tests.support.paths import FORM_PATH, ROOT, UNITS_PATH
@@ -176,8 +178,12 @@ def runs(hostile, tmp_path_factory) -> dict:
     outside_before = tree_state(hostile.outside)
     tmp_before = tmp_listing()
     out = work / "out"
+    # Files changed this recently are hashed again by the next run (hash_memo.py): once they
+    # are older, the cold run remembers their sha256 and the warm one takes it from there.
+    time.sleep(RECENT_SECONDS + 0.5)
     cold = consolidate(hostile.inbox, out, sandbox)
     entries = sorted(p.name for p in (out / ".cache").glob("*.json"))
+    remembered = memo_keys(out)
     cold_snapshot = snapshot(cold)
     warm = consolidate(hostile.inbox, out, sandbox)
     warm_snapshot = snapshot(warm)
@@ -189,6 +195,8 @@ def runs(hostile, tmp_path_factory) -> dict:
         "snapshots": {"cold": cold_snapshot, "warm": warm_snapshot, "valid": snapshot(valid)},
         "entries": entries,
         "entries_after_warm": sorted(p.name for p in (out / ".cache").glob("*.json")),
+        "remembered": remembered,
+        "remembered_after_warm": memo_keys(out),
         "inbox_before": inbox_before,
         "inbox_after": tree_state(hostile.inbox),
         "outside_before": outside_before,
@@ -411,6 +419,14 @@ def test_warm_run_gives_the_same_verdicts_from_the_cache(runs) -> None:
     assert snaps["warm"]["status_sheet"] == snaps["cold"]["status_sheet"]
     assert runs["entries"], "the cold run cached nothing"
     assert runs["entries_after_warm"] == runs["entries"]  # every result found again
+    assert runs["remembered"], "the cold run remembered no file's sha256"
+    assert runs["remembered_after_warm"] == runs["remembered"]  # every file found again
+
+
+def memo_keys(out: Path) -> list[str]:
+    """The file identities the hash memo holds (the body after its seal)."""
+    data = (out / ".cache" / HASHES_FILE).read_bytes()
+    return sorted(json.loads(data.split(b"\n", 1)[1]))
 
 
 def test_runs_do_not_hang(runs) -> None:
