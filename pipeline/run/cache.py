@@ -112,10 +112,8 @@ class ResultCache:
         return sub
 
     def _entry(self, key: str, data: bytes | None) -> tuple[Submission, str] | None:
-        if data is None or b"\n" not in data:
-            return None
-        seal, body = data.split(b"\n", 1)
-        if not hmac.compare_digest(seal, self._seal(key, b"entry", body).encode()):
+        body = self._unsealed(key, b"entry", data)
+        if body is None:
             return None
         try:
             record = json_bytes.loads(body)
@@ -155,9 +153,9 @@ class ResultCache:
         data = _read_private(self.folder / HASHES_FILE)
         if data is None:
             return {}
-        seal, _, body = data.partition(b"\n")
+        body = self._unsealed(HASHES_FILE, b"hashes", data)
         try:
-            if not hmac.compare_digest(seal, self._seal(HASHES_FILE, b"hashes", body).encode()):
+            if body is None:
                 raise ValueError("seal")
             hashes = json_bytes.loads(body)
             if type(hashes) is not dict or not all(
@@ -170,14 +168,23 @@ class ResultCache:
         return hashes
 
     def store_hashes(self, hashes: dict[str, str]) -> None:
-        body = json_bytes.dumps(hashes)
-        with atomic_output(self.folder / HASHES_FILE) as tmp:
-            tmp.write_bytes(self._seal(HASHES_FILE, b"hashes", body).encode() + b"\n" + body)
+        self._write_sealed(HASHES_FILE, HASHES_FILE, b"hashes", hashes)
 
     def _write_entry(self, key: str, record: dict[str, object]) -> None:
-        body = json_bytes.dumps(record)
-        with atomic_output(self.folder / (key + ENTRY_SUFFIX)) as tmp:
-            tmp.write_bytes(self._seal(key, b"entry", body).encode() + b"\n" + body)
+        self._write_sealed(key + ENTRY_SUFFIX, key, b"entry", record)
+
+    def _write_sealed(self, name: str, key: str, kind: bytes, data: object) -> None:
+        """A cache file: the seal of its JSON body on the first line, then the body."""
+        body = json_bytes.dumps(data)
+        with atomic_output(self.folder / name) as tmp:
+            tmp.write_bytes(self._seal(key, kind, body).encode() + b"\n" + body)
+
+    def _unsealed(self, key: str, kind: bytes, data: bytes | None) -> bytes | None:
+        """The body of a file _write_sealed wrote; None if there is none or its seal fails."""
+        if data is None or b"\n" not in data:
+            return None
+        seal, body = data.split(b"\n", 1)
+        return body if hmac.compare_digest(seal, self._seal(key, kind, body).encode()) else None
 
 
 def _check_folder(folder: Path) -> None:

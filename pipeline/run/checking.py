@@ -17,7 +17,7 @@ from pipeline.core.records import Status, Submission
 from pipeline.form.model import Form
 from pipeline.form.registry import Registry
 from pipeline.form.spec import as_json
-from pipeline.read.inbox import Entry, discover, file_sha256
+from pipeline.read.inbox import Entry, discover
 from pipeline.run.cache import CacheUnusable, ResultCache, fingerprint
 from pipeline.run.cache_key import KeyUnavailable, cache_key
 from pipeline.run.feedback import start_feedback, wait_feedback
@@ -77,17 +77,17 @@ def read_entries(
     if any(entry.readable for entry in found):
         workers.start(len(found))
     # With the cache, a file that has not changed since a run hashed it is not hashed again.
-    memo = HashMemo(cache.load_hashes()) if cache is not None else None
+    memo = HashMemo(cache.load_hashes() if cache is not None else {})
     # Each slice of the inbox goes to the workers as soon as it is hashed (they start while
     # the rest is hashed: 1.5 s of a 10,000-file re-run): the files without a stored result
     # to be read, the stored ones to be decoded.
-    for never_read, hashed in _sort_out(found, memo.digest if memo else _digest):
+    for never_read, hashed in _sort_out(found, memo.digest):
         submissions.extend(never_read)
         files += len(hashed)
         stored, unread = _by_cache(hashed, cache)
         readings.append(workers.check(unread, progress.advance))
         loadings.append(workers.load_cached(stored))
-    if cache is not None and memo is not None:
+    if cache is not None:
         cache.store_hashes(memo.seen)
     progress.start(files)
     try:
@@ -186,15 +186,6 @@ def _by_cache(jobs: list[Job], cache: ResultCache | None) -> tuple[list[Job], li
         held = cache is not None and cache.holds(entry.path, sha256)
         (stored if held else unread).append((entry, sha256))
     return stored, unread
-
-
-def _digest(path: Path) -> str | None:
-    """The file's sha256; None when it cannot be opened now (moved away since the inbox was
-    listed: one file, not the run)."""
-    try:
-        return file_sha256(path)
-    except OSError:
-        return None
 
 
 def _skipped(entry: Entry) -> Submission:
