@@ -23,7 +23,7 @@ FIELDS = {
     "peak_rss_mb", "peak_memory_sum_mb", "rerun_seconds", "rerun_ratio",
     "rerun_write_seconds", "rerun_to_write", "archive_overhead",
     "archive_overhead_rerun", "statuses", "planned", "resaved_by_libreoffice",
-    "libreoffice_note", "ledger_rows",
+    "libreoffice_note", "ledger_rows", "floor_parse_seconds", "startup_seconds",
 }  # fmt: skip
 
 
@@ -38,6 +38,9 @@ def test_the_bench_reports_every_field_and_an_honest_floor(tmp_path) -> None:
     result, _ = _bench(tmp_path, resave=False)
     assert set(result) == FIELDS
     assert 0 < result["floor_seconds"] < result["seconds"]
+    # Parsing the sheets is more than inflating them, and a start costs something.
+    assert result["floor_parse_seconds"] > result["floor_inflate_seconds"]
+    assert result["startup_seconds"] > 0
     assert result["baseline_files_timed"] == 20 and result["processes"] >= 1
     parts = result["floor_parts"]
     # Only what the reader opens: some sheets, never the theme or the document properties.
