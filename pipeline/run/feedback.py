@@ -4,7 +4,7 @@ for (kept in the cache once made), then given their final names."""
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from pathlib import Path
 
 from pipeline.core.files import private_folder
@@ -66,20 +66,22 @@ def finish_feedback(submissions: list[Submission], outdir: Path) -> list[Path]:
     per unit and file), and drop the rest (superseded, ignored)."""
     wanted = (Status.REJECTED, Status.ACCEPTED_WITH_WARNINGS)
     named: list[Path] = []
+    taken: set[Path] = set()  # a list searched for each name took 0.2 s at 10,000 units
     for sub in submissions:
         staged = staged_path(outdir, sub.sha256) if sub.sha256 else None
         if staged is None or not staged.exists():
             continue
         if sub.status in wanted:
-            final = unused_name(feedback_path(outdir, sub), named)
+            final = unused_name(feedback_path(outdir, sub), taken)
             os.replace(staged, final)
             named.append(final)
+            taken.add(final)
     for leftover in (outdir / FEEDBACK_FOLDER).glob(".*.xlsx"):
         leftover.unlink()
     return sorted(named)
 
 
-def unused_name(path: Path, taken: list[Path]) -> Path:
+def unused_name(path: Path, taken: Collection[Path]) -> Path:
     """`path`, or `name_2.xlsx`, `name_3.xlsx`... when this run already gave it to another
     file: two unidentified returns named alike (a.xlsx and a.xls, or names shown alike)."""
     candidate, number = path, 2
