@@ -198,7 +198,9 @@ def _table(result: dict, stages: dict, floor: dict, echo) -> None:
         f"{result['structures']} 种结构），写出汇总表 {result['floor_write_seconds']:.2f} 秒"
     )
     echo("    本程序不读、下限也不解压的部件（第一份报表）：" + "、".join(floor["skipped"]))
-    parsed = result["floor_parse_seconds"] + result["startup_seconds"] + floor["write_seconds"]
+    parsed = (
+        result["floor_parse_seconds"] + result["startup_seconds"] + result["floor_write_seconds"]
+    )
     echo(
         f"    参考：同样解压并用 lxml 解析各工作表（不取单元格）{result['floor_parse_seconds']:.2f} 秒，"
         f"启动（导入）{result['startup_seconds']:.2f} 秒；"
